@@ -1,0 +1,264 @@
+//! `hessian_to_json`: both conventions, big numbers, cycles and limits.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value as Json};
+
+use crate::generic::to_json::hessian_to_json_limited;
+use crate::generic::{hessian_to_json, JsonError, OutputOptions, MAX_JSON_DEPTH};
+use crate::hessian2::{ClassDef, Value};
+
+fn s(text: &str) -> Value {
+    Value::string(text)
+}
+
+fn obj(class: &str, fields: Vec<(&str, Value)>) -> Value {
+    let (names, values): (Vec<&str>, Vec<Value>) = fields.into_iter().unzip();
+    Value::object(Arc::new(ClassDef::new(class, names)), values)
+}
+
+fn full(v: &Value) -> Result<Json, JsonError> {
+    hessian_to_json(v, &OutputOptions::full())
+}
+
+fn pixiu(v: &Value) -> Result<Json, JsonError> {
+    hessian_to_json(v, &OutputOptions::pixiu())
+}
+
+/// Keys in output order (serde_json is built with `preserve_order`).
+fn keys(json: &Json) -> Vec<&str> {
+    json.as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn scalars() {
+    let safe = 9_007_199_254_740_991_i64;
+    let cases: Vec<(Value, Json)> = vec![
+        (Value::Null, Json::Null),
+        (Value::Bool(true), json!(true)),
+        (Value::Int(-5), json!(-5)),
+        (Value::Long(safe), json!(safe)),
+        (Value::Long(-safe), json!(-safe)),
+        (Value::Long(safe + 1), json!("9007199254740992")),
+        (Value::Long(-safe - 1), json!("-9007199254740992")),
+        (Value::Long(i64::MIN), json!("-9223372036854775808")),
+        (Value::Double(1.5), json!(1.5)),
+        (Value::Double(f64::NAN), json!("NaN")),
+        (Value::Double(f64::INFINITY), json!("Infinity")),
+        (Value::Double(f64::NEG_INFINITY), json!("-Infinity")),
+        (Value::Date(0), json!("1970-01-01T00:00:00.000Z")),
+        (
+            Value::Date(1_709_208_000_007),
+            json!("2024-02-29T12:00:00.007Z"),
+        ),
+        (s("hé"), json!("hé")),
+        (Value::Binary(vec![1, 2, 3]), json!("AQID")),
+        (Value::Binary(vec![0xff, 0xfe]), json!("//4=")),
+        (Value::Binary(vec![]), json!("")),
+        (
+            Value::typed_list("[int", vec![Value::Int(1), Value::Int(2)]),
+            json!([1, 2]),
+        ),
+    ];
+    for (v, expected) in cases {
+        assert_eq!(full(&v), Ok(expected.clone()), "{v:?}");
+        assert_eq!(pixiu(&v), Ok(expected), "{v:?}");
+    }
+}
+
+#[test]
+fn objects_put_class_first_and_pixiu_drops_class_and_nulls() {
+    let user = obj(
+        "org.example.User",
+        vec![
+            ("name", s("a")),
+            ("nick", Value::Null),
+            ("age", Value::Int(3)),
+        ],
+    );
+    let f = full(&user).unwrap();
+    assert_eq!(
+        f,
+        json!({"class": "org.example.User", "name": "a", "nick": null, "age": 3})
+    );
+    assert_eq!(keys(&f), ["class", "name", "nick", "age"]);
+    assert_eq!(pixiu(&user).unwrap(), json!({"name": "a", "age": 3}));
+
+    // Dubbo's generalized POJO: a HashMap whose "class" entry may come anywhere.
+    let generalized = Value::map(vec![
+        (s("id"), Value::Long(1)),
+        (s("class"), s("org.example.User")),
+        (s("tags"), Value::list(vec![s("x")])),
+        (s("gone"), Value::Null),
+    ]);
+    let f = full(&generalized).unwrap();
+    assert_eq!(keys(&f), ["class", "id", "tags", "gone"]);
+    assert_eq!(
+        pixiu(&generalized).unwrap(),
+        json!({"id": 1, "tags": ["x"]})
+    );
+    let custom = OutputOptions {
+        keep_class: true,
+        keep_null: false,
+        flatten_big_numbers: false,
+    };
+    let kept = hessian_to_json(&generalized, &custom).unwrap();
+    assert_eq!(keys(&kept), ["class", "id", "tags"]);
+}
+
+#[test]
+fn map_keys_become_text() {
+    let m = Value::map(vec![
+        (Value::Int(1), s("int")),
+        (Value::Long(2), s("long")),
+        (Value::Bool(true), s("bool")),
+        (Value::Double(1.5), s("double")),
+        (Value::Null, s("null")),
+        (Value::Date(0), s("date")),
+        (Value::list(vec![Value::Int(1), s("a")]), s("list")),
+    ]);
+    let j = full(&m).unwrap();
+    assert_eq!(
+        keys(&j),
+        [
+            "1",
+            "2",
+            "true",
+            "1.5",
+            "null",
+            "1970-01-01T00:00:00.000Z",
+            "[1,\"a\"]"
+        ]
+    );
+}
+
+#[test]
+fn big_numbers_flatten_only_in_pixiu_mode() {
+    let dec = obj("java.math.BigDecimal", vec![("value", s("1.50"))]);
+    assert_eq!(
+        full(&dec),
+        Ok(json!({"class": "java.math.BigDecimal", "value": "1.50"}))
+    );
+    assert_eq!(pixiu(&dec), Ok(json!("1.50")));
+    let dec_map = Value::map(vec![
+        (s("class"), s("java.math.BigDecimal")),
+        (s("value"), s("-0.001")),
+    ]);
+    assert_eq!(pixiu(&dec_map), Ok(json!("-0.001")));
+
+    let mag =
+        |words: &[i32]| Value::typed_list("[int", words.iter().map(|w| Value::Int(*w)).collect());
+    let cases: Vec<(i32, Vec<i32>, &str)> = vec![
+        (0, vec![], "0"),
+        (1, vec![5], "5"),
+        (-1, vec![5], "-5"),
+        (1, vec![-1], "4294967295"),
+        (1, vec![1, 0], "4294967296"),
+        (1, vec![0, 1, 0, 0], "18446744073709551616"),
+        (
+            1,
+            vec![12, -1_624_466_224, 1_182_068_202, 1_073_741_824],
+            "1000000000000000000000000000000",
+        ),
+        (
+            -1,
+            vec![i32::MAX, -1, -1, -1],
+            "-170141183460469231731687303715884105727",
+        ),
+    ];
+    for (signum, words, text) in cases {
+        let big = obj(
+            "java.math.BigInteger",
+            vec![
+                ("signum", Value::Int(signum)),
+                ("mag", mag(&words)),
+                ("bitLength", Value::Int(0)),
+            ],
+        );
+        assert_eq!(pixiu(&big), Ok(json!(text)), "{words:?}");
+        assert!(full(&big).unwrap().is_object());
+    }
+    // Inconsistent data is kept as an object instead of guessed.
+    let bad = obj(
+        "java.math.BigInteger",
+        vec![("signum", Value::Int(0)), ("mag", mag(&[1]))],
+    );
+    assert!(pixiu(&bad).unwrap().is_object());
+}
+
+#[test]
+fn big_integer_text_matches_u128() {
+    use crate::generic::number::big_integer_text;
+    let mut x: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834;
+    for _ in 0..2000 {
+        x = x
+            .wrapping_mul(0x2545_f491_4f6c_dd1d)
+            .wrapping_add(0x1405_7b7e_f767_814f);
+        let v = x >> (x % 127);
+        let words: Vec<u32> = (0..4).rev().map(|i| (v >> (32 * i)) as u32).collect();
+        let signum = i32::from(v != 0);
+        assert_eq!(
+            big_integer_text(signum, &words).as_deref(),
+            Some(v.to_string().as_str())
+        );
+        if v != 0 {
+            assert_eq!(big_integer_text(-1, &words), Some(format!("-{v}")));
+        }
+    }
+    assert_eq!(big_integer_text(2, &[1]), None);
+    assert_eq!(big_integer_text(1, &[]), None);
+    assert_eq!(big_integer_text(0, &[0, 0]).as_deref(), Some("0"));
+}
+
+#[test]
+fn cycles_are_errors_with_paths() {
+    let inner = obj(
+        "java.lang.RuntimeException",
+        vec![("detailMessage", s("b")), ("cause", Value::Ref(0))],
+    );
+    let outer = obj(
+        "java.lang.RuntimeException",
+        vec![("detailMessage", s("a")), ("cause", inner)],
+    );
+    assert_eq!(
+        full(&outer),
+        Err(JsonError::Cycle {
+            path: "$.cause.cause".into(),
+            index: 0
+        })
+    );
+    let list = Value::list(vec![
+        Value::Int(1),
+        Value::map(vec![(s("a b"), Value::Ref(3))]),
+    ]);
+    let err = full(&list).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "$[1][\"a b\"]: cyclic reference (#3) cannot be written as JSON"
+    );
+}
+
+#[test]
+fn size_and_depth_limits() {
+    let wide = Value::list(vec![Value::list(vec![Value::Int(1); 10]); 10]);
+    assert!(hessian_to_json_limited(&wide, &OutputOptions::full(), 111).is_ok());
+    assert_eq!(
+        hessian_to_json_limited(&wide, &OutputOptions::full(), 110),
+        Err(JsonError::TooLarge { limit: 110 })
+    );
+    let mut deep = Value::Null;
+    for _ in 0..MAX_JSON_DEPTH + 5 {
+        deep = Value::list(vec![deep]);
+    }
+    match full(&deep) {
+        Err(JsonError::TooDeep { limit, path }) => {
+            assert_eq!(limit, MAX_JSON_DEPTH);
+            assert!(path.starts_with("$[0][0]"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -27,7 +27,9 @@ pub use time::{
     check_local_date, check_local_date_time, check_local_time, format_date_millis,
     parse_date_millis,
 };
-pub use to_hessian::{json_args_to_hessian, json_to_hessian, ArgError, MAX_INPUT_DEPTH};
+pub use to_hessian::{
+    json_args_to_hessian, json_to_hessian, ArgError, ArgErrorKind, MAX_INPUT_DEPTH,
+};
 pub use to_json::{
     hessian_to_json, JsonError, OutputOptions, MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_SAFE_INTEGER,
 };

@@ -20,6 +20,15 @@ mod scalars;
 /// Maximum JSON nesting converted (serde_json's own parser stops at 128 as well).
 pub const MAX_INPUT_DEPTH: usize = 128;
 
+/// Why an argument was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgErrorKind {
+    /// The value does not fit its declared type (a client error, HTTP 400).
+    Invalid,
+    /// A client-supplied `class` is outside the allowlist (a security refusal, HTTP 403).
+    ClassNotAllowed,
+}
+
 /// An argument that cannot be converted to its declared type.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{path}: {reason}")]
@@ -28,6 +37,8 @@ pub struct ArgError {
     pub path: String,
     /// What is wrong, e.g. `3000000000 is out of range for int (-2147483648..=2147483647)`.
     pub reason: String,
+    /// The kind of refusal.
+    pub kind: ArgErrorKind,
 }
 
 /// Converts one JSON value to hessian for a parameter (or field) of type `ty`. `path` names the
@@ -56,6 +67,7 @@ pub fn json_args_to_hessian(
         return Err(ArgError {
             path: "args".into(),
             reason: format!("expected {} argument(s), found {}", types.len(), args.len()),
+            kind: ArgErrorKind::Invalid,
         });
     }
     args.iter()
@@ -88,6 +100,7 @@ impl Converter<'_> {
         ArgError {
             path: self.path.clone(),
             reason: reason.into(),
+            kind: ArgErrorKind::Invalid,
         }
     }
 
@@ -265,10 +278,13 @@ impl Converter<'_> {
         if self.policy.check_class(class) {
             Ok(())
         } else {
-            Err(self.err(format!(
-                "class {class:?} is not allowed (allowlist: {})",
-                self.policy.describe()
-            )))
+            Err(ArgError {
+                kind: ArgErrorKind::ClassNotAllowed,
+                ..self.err(format!(
+                    "class {class:?} is not allowed (allowlist: {})",
+                    self.policy.describe()
+                ))
+            })
         }
     }
 

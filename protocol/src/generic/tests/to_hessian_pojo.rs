@@ -106,8 +106,18 @@ fn class_policy_denials_name_the_path() {
         ),
     ];
     for (input, ty, path) in cases {
-        assert_err(conv(input, ty), path, "is not allowed (allowlist: ");
+        let result = conv(input, ty);
+        assert_eq!(
+            result.as_ref().err().map(|e| e.kind),
+            Some(crate::generic::ArgErrorKind::ClassNotAllowed),
+            "{path}"
+        );
+        assert_err(result, path, "is not allowed (allowlist: ");
     }
+    assert_eq!(
+        conv(json!(5), "org.example.User").err().map(|e| e.kind),
+        Some(crate::generic::ArgErrorKind::Invalid)
+    );
     assert_err(
         conv(json!({"class": 5}), "org.example.User"),
         "args[0].class",

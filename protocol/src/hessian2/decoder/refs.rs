@@ -29,7 +29,7 @@ fn value_child(value: &Value, slot: usize) -> Option<&Value> {
         Value::Map(m) => m
             .entries
             .get(slot / 2)
-            .map(|(k, v)| if slot % 2 == 0 { k } else { v }),
+            .map(|(k, v)| if slot.is_multiple_of(2) { k } else { v }),
         _ => None,
     }
 }

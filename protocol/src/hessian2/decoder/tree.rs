@@ -73,7 +73,7 @@ impl Frame {
             Kind::List { items, .. } => items.get(slot),
             Kind::Object { values, .. } => values.get(slot),
             Kind::Map { entries, key, .. } => match entries.get(slot / 2) {
-                Some((k, v)) => Some(if slot % 2 == 0 { k } else { v }),
+                Some((k, v)) => Some(if slot.is_multiple_of(2) { k } else { v }),
                 None if slot == 2 * entries.len() => key.as_ref(),
                 None => None,
             },

@@ -1,0 +1,314 @@
+//! Reading `integrationRequest`: the Dubbo target (pixiu's inline backend keys), the direct
+//! `url`, `mappingParams`, and tianlu's per-route extensions `response`, `allowInterfaces` and
+//! `allowClasses`. Keys for backends we do not support yet are rejected with a clear message.
+
+use crate::allow::AllowList;
+use crate::api::route::{Backend, ResponseOptions, Target};
+use crate::mapping::{self, java_type::is_valid_java_type, MapTarget, Mapping, RouteFacts};
+use crate::yaml::reader::{Ctx, MapView};
+use crate::yaml::Node;
+
+/// Everything read from one `integrationRequest`.
+pub(crate) struct Integration {
+    pub(crate) target: Target,
+    pub(crate) mapping: Mapping,
+    pub(crate) response: ResponseOptions,
+    pub(crate) allow_interfaces: AllowList,
+    pub(crate) allow_classes: AllowList,
+    pub(crate) cluster_site: Option<(usize, String)>,
+}
+
+/// Parses `dubbo://host:port`, `host:port` or `[v6]:port`.
+pub(crate) fn parse_direct_url(url: &str) -> Result<(String, u16), String> {
+    let bad = || format!("url {url:?} must be dubbo://host:port");
+    let rest = match url.split_once("://") {
+        Some(("dubbo", rest)) => rest,
+        Some((scheme, _)) => {
+            return Err(format!(
+                "url scheme {scheme:?} is not supported yet (only dubbo://host:port)"
+            ))
+        }
+        None => url,
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (host, port) = v6.split_once("]:").ok_or_else(bad)?;
+        (host, port)
+    } else {
+        rest.rsplit_once(':').ok_or_else(bad)?
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 && valid_host => Ok((host.to_owned(), p)),
+        _ => Err(bad()),
+    }
+}
+
+fn is_java_identifier_path(name: &str) -> bool {
+    is_valid_java_type(name) && !name.contains(['<', '[', '>'])
+}
+
+fn allow_list(cx: &mut Ctx, m: &mut MapView<'_>, key: &'static str) -> AllowList {
+    let entries = m.string_list(cx, key).unwrap_or_default();
+    let path = m.child(key);
+    let line = m.key_line(key);
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(why) = AllowList::check_entry(e) {
+            cx.problem(line, &format!("{path}[{i}]"), why);
+        }
+    }
+    AllowList::new(entries)
+}
+
+/// Reads `integrationRequest` at `path` (absent node = a "missing" problem).
+pub(crate) fn read(
+    cx: &mut Ctx,
+    node: Option<&Node>,
+    path: &str,
+    method_line: usize,
+    route_path: &str,
+    path_params: &[String],
+) -> Integration {
+    let empty = Node {
+        line: method_line,
+        kind: crate::yaml::Kind::Null,
+    };
+    if node.is_none() {
+        cx.problem(method_line, path, "missing required key");
+    }
+    let mut m = MapView::new(cx, node.unwrap_or(&empty), path);
+
+    match m
+        .string(cx, "requestType")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("dubbo") => {}
+        Some(t @ ("triple" | "tri" | "http" | "grpc")) => {
+            cx.problem(
+                m.key_line("requestType"),
+                &m.child("requestType"),
+                format!("requestType {t} is not supported yet (only dubbo)"),
+            );
+        }
+        Some(t) => cx.problem(
+            m.key_line("requestType"),
+            &m.child("requestType"),
+            format!("unknown requestType {t:?} (use dubbo)"),
+        ),
+    }
+    match m
+        .string(cx, "protocol")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("dubbo") => {}
+        Some(p @ ("tri" | "triple")) => cx.problem(
+            m.key_line("protocol"),
+            &m.child("protocol"),
+            format!("protocol {p} is not supported yet (only dubbo)"),
+        ),
+        Some(p) => cx.problem(
+            m.key_line("protocol"),
+            &m.child("protocol"),
+            format!("unknown protocol {p:?} (use dubbo)"),
+        ),
+    }
+    if let Some(s) = m.string(cx, "serialization") {
+        if !s.eq_ignore_ascii_case("hessian2") {
+            cx.problem(
+                m.key_line("serialization"),
+                &m.child("serialization"),
+                format!("serialization {s:?} is not supported (only hessian2)"),
+            );
+        }
+    }
+    for key in ["host", "path", "schema"] {
+        let key: &'static str = key;
+        m.reject(
+            cx,
+            key,
+            "HTTP backends (host/path/schema) are not supported yet; use a Dubbo target",
+        );
+    }
+    m.reject(
+        cx,
+        "paramTypes",
+        "paramTypes is not read (pixiu ignored it too); use parameterTypes",
+    );
+
+    let application = m.string(cx, "applicationName");
+    let interface = m.string(cx, "interface");
+    let method = m.string(cx, "method");
+    let group = m.string(cx, "group").filter(|s| !s.is_empty());
+    let version = m.string(cx, "version").filter(|s| !s.is_empty());
+    if let Some(i) = &interface {
+        if !is_java_identifier_path(i) {
+            cx.problem(
+                m.key_line("interface"),
+                &m.child("interface"),
+                format!("{i:?} is not a Java interface name"),
+            );
+        }
+    }
+    if let Some(name) = &method {
+        if !is_java_identifier_path(name) || name.contains('.') {
+            cx.problem(
+                m.key_line("method"),
+                &m.child("method"),
+                format!("{name:?} is not a Java method name"),
+            );
+        }
+    }
+    let parameter_types = m.string_list(cx, "parameterTypes");
+    if let Some(types) = &parameter_types {
+        let line = m.key_line("parameterTypes");
+        for (i, t) in types.iter().enumerate() {
+            if !is_valid_java_type(t) {
+                cx.problem(
+                    line,
+                    &format!("{}[{i}]", m.child("parameterTypes")),
+                    format!("{t:?} is not a Java type name"),
+                );
+            }
+        }
+    }
+    let retries = m
+        .uint(cx, "retries", 100)
+        .and_then(|r| u32::try_from(r).ok());
+
+    let cluster = m.string(cx, "clusterName").filter(|s| !s.trim().is_empty());
+    let cluster_site = cluster
+        .as_ref()
+        .map(|_| (m.key_line("clusterName"), m.child("clusterName")));
+    let url = m.string(cx, "url").filter(|s| !s.trim().is_empty());
+    let backend = match (cluster, url) {
+        (Some(_), Some(_)) => {
+            cx.problem(
+                m.key_line("url"),
+                &m.child("url"),
+                "set either clusterName or url, not both",
+            );
+            Backend::Cluster(String::new())
+        }
+        (Some(c), None) => Backend::Cluster(c),
+        (None, Some(u)) => match parse_direct_url(u.trim()) {
+            Ok((host, port)) => Backend::Direct { host, port },
+            Err(e) => {
+                cx.problem(m.key_line("url"), &m.child("url"), e);
+                Backend::Cluster(String::new())
+            }
+        },
+        (None, None) => {
+            cx.problem(m.line(), &m.child("clusterName"), "missing required key (or url for a direct provider; registries are not supported yet)");
+            Backend::Cluster(String::new())
+        }
+    };
+
+    let response = match m.map(cx, "response") {
+        Some(mut r) => {
+            let defaults = ResponseOptions::default();
+            let opts = ResponseOptions {
+                keep_class: r.bool(cx, "keepClass").unwrap_or(defaults.keep_class),
+                keep_null: r.bool(cx, "keepNull").unwrap_or(defaults.keep_null),
+                flatten_big_numbers: r
+                    .bool(cx, "flattenBigNumbers")
+                    .unwrap_or(defaults.flatten_big_numbers),
+            };
+            r.finish(cx);
+            opts
+        }
+        None => ResponseOptions::default(),
+    };
+    let allow_interfaces = allow_list(cx, &mut m, "allowInterfaces");
+    let allow_classes = allow_list(cx, &mut m, "allowClasses");
+
+    let facts = RouteFacts {
+        path: route_path,
+        path_params,
+        parameter_types: parameter_types.as_deref(),
+        parameter_types_line: m.key_line("parameterTypes"),
+        parameter_types_path: m.child("parameterTypes"),
+        mapping_line: m.key_line("mappingParams"),
+        allow_interfaces: &allow_interfaces,
+        has_static_interface: interface.is_some(),
+        has_static_method: method.is_some(),
+    };
+    let mapping_node = m.get("mappingParams");
+    let mapping = mapping::compile(cx, mapping_node, &m.child("mappingParams"), &facts);
+    if interface.is_none() && !mapping.maps(MapTarget::Interface) {
+        cx.problem(
+            m.line(),
+            &m.child("interface"),
+            "missing required key (or map opt.interface from the request)",
+        );
+    }
+    if method.is_none() && !mapping.maps(MapTarget::Method) {
+        cx.problem(
+            m.line(),
+            &m.child("method"),
+            "missing required key (or map opt.method from the request)",
+        );
+    }
+    if !allow_interfaces.is_empty() && !mapping.maps(MapTarget::Interface) {
+        cx.warn(
+            m.key_line("allowInterfaces"),
+            &m.child("allowInterfaces"),
+            "has no effect: no mapping takes opt.interface from the request",
+        );
+    }
+    m.finish(cx);
+    Integration {
+        target: Target {
+            interface,
+            method,
+            group,
+            version,
+            application,
+            backend,
+            parameter_types,
+            retries,
+        },
+        mapping,
+        response,
+        allow_interfaces,
+        allow_classes,
+        cluster_site,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_direct_urls() {
+        let cases = [
+            ("dubbo://10.0.0.8:20880", Ok(("10.0.0.8", 20880))),
+            (
+                "dubbo://provider.local:20880/",
+                Ok(("provider.local", 20880)),
+            ),
+            ("10.0.0.8:20880", Ok(("10.0.0.8", 20880))),
+            ("dubbo://[::1]:20880", Ok(("::1", 20880))),
+            ("tri://10.0.0.8:50051", Err("not supported yet")),
+            ("dubbo://10.0.0.8", Err("must be dubbo://host:port")),
+            ("dubbo://:20880", Err("must be dubbo://host:port")),
+            ("dubbo://h:0", Err("must be dubbo://host:port")),
+            ("dubbo://h:99999", Err("must be dubbo://host:port")),
+            ("dubbo://h/x:1", Err("must be dubbo://host:port")),
+        ];
+        for (url, want) in cases {
+            match (parse_direct_url(url), want) {
+                (Ok((h, p)), Ok((wh, wp))) => assert_eq!((h.as_str(), p), (wh, wp), "{url}"),
+                (Err(e), Err(needle)) => assert!(e.contains(needle), "{url}: {e}"),
+                (got, want) => panic!("{url}: {got:?} vs {want:?}"),
+            }
+        }
+    }
+}

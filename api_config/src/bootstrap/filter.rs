@@ -1,0 +1,329 @@
+//! HTTP filters of the connection manager (`http_filters[]`), read into the typed
+//! [`HttpFilterConfig`] the gateway matches on. Unknown names are errors that list the known ones.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::cluster::LbPolicy;
+use crate::yaml::reader::{Ctx, MapView};
+use crate::yaml::{Kind, Node};
+
+/// `dgp.filter.http.apiconfig`.
+pub const API_CONFIG_FILTER: &str = "dgp.filter.http.apiconfig";
+/// `dgp.filter.http.dubboproxy`.
+pub const DUBBO_PROXY_FILTER: &str = "dgp.filter.http.dubboproxy";
+/// `dgp.filter.http.cors`.
+pub const CORS_FILTER: &str = "dgp.filter.http.cors";
+/// `dgp.filter.http.accesslog`.
+pub const ACCESS_LOG_FILTER: &str = "dgp.filter.http.accesslog";
+/// `tianlu.filter.http.bodylimit`.
+pub const BODY_LIMIT_FILTER: &str = "tianlu.filter.http.bodylimit";
+
+/// Every HTTP filter name tianlu knows.
+pub const KNOWN_HTTP_FILTERS: [&str; 5] = [
+    API_CONFIG_FILTER,
+    DUBBO_PROXY_FILTER,
+    CORS_FILTER,
+    ACCESS_LOG_FILTER,
+    BODY_LIMIT_FILTER,
+];
+
+/// Default `timeout_config.connect_timeout`.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Default `timeout_config.request_timeout`.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `retries` (Dubbo's default: up to 2 more attempts, only when nothing reached the provider).
+pub const DEFAULT_RETRIES: u32 = 2;
+
+/// One `http_filters[]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpFilter {
+    /// The filter name as written.
+    pub name: String,
+    /// Its typed configuration.
+    pub config: HttpFilterConfig,
+}
+
+/// The configuration of a known HTTP filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpFilterConfig {
+    /// `dgp.filter.http.apiconfig`.
+    ApiConfig(ApiConfigFilter),
+    /// `dgp.filter.http.dubboproxy`.
+    DubboProxy(DubboProxyConfig),
+    /// `dgp.filter.http.cors`.
+    Cors(CorsConfig),
+    /// `dgp.filter.http.accesslog`.
+    AccessLog(AccessLogConfig),
+    /// `tianlu.filter.http.bodylimit`.
+    BodyLimit(BodyLimitConfig),
+}
+
+/// `dgp.filter.http.apiconfig` config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfigFilter {
+    /// `path`, resolved against the conf file's folder.
+    pub path: PathBuf,
+    /// Line and key path of `path` in conf.yaml, for problems reading the file.
+    pub(crate) site: (usize, String),
+}
+
+/// `dgp.filter.http.dubboproxy` config (`dubboProxyConfig`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DubboProxyConfig {
+    /// `timeout_config.connect_timeout` (default 3s).
+    pub connect_timeout: Duration,
+    /// `timeout_config.request_timeout` (default 10s): the route timeout when a route sets none.
+    pub request_timeout: Duration,
+    /// `load_balance`: the policy for clusters that set no `lb_policy` (already applied to them).
+    pub load_balance: Option<LbPolicy>,
+    /// `retries` (default 2); a route's `retries` overrides it.
+    pub retries: u32,
+}
+
+/// `dgp.filter.http.cors` config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsConfig {
+    /// `allow_origin`: origins, or `*`.
+    pub allow_origin: Vec<String>,
+    /// `allow_methods` (comma-separated string or list).
+    pub allow_methods: Vec<String>,
+    /// `allow_headers`.
+    pub allow_headers: Vec<String>,
+    /// `expose_headers`.
+    pub expose_headers: Vec<String>,
+    /// `max_age` in seconds.
+    pub max_age: Option<u64>,
+    /// `allow_credentials` (not allowed together with origin `*`).
+    pub allow_credentials: bool,
+}
+
+/// `dgp.filter.http.accesslog` config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogConfig {
+    /// `outPutPath`, resolved against the conf file's folder; `None` = standard output.
+    pub output_path: Option<PathBuf>,
+}
+
+/// `tianlu.filter.http.bodylimit` config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyLimitConfig {
+    /// `max_bytes`: largest accepted request body (413 above).
+    pub max_bytes: u64,
+}
+
+/// pixiu filters tianlu does not have (a clearer message than "unknown").
+const PIXIU_ONLY: [&str; 20] = [
+    "dgp.filter.http.directdubboproxy",
+    "dgp.filter.http.httpproxy",
+    "dgp.filter.http.grpcproxy",
+    "dgp.filter.http.loadbalance",
+    "dgp.filter.http.proxyrewrite",
+    "dgp.filter.http.webassembly",
+    "dgp.filter.http.auth.jwt",
+    "dgp.filter.http.auth.mcp",
+    "dgp.filter.http.auth.saml",
+    "dgp.filter.http.authority",
+    "dgp.filter.http.csrf",
+    "dgp.filter.http.event",
+    "dgp.filter.http.faultinjection",
+    "dgp.filter.http.header",
+    "dgp.filter.http.host",
+    "dgp.filter.http.metric",
+    "dgp.filter.http.prometheusmetric",
+    "dgp.filter.http.ratelimit",
+    "dgp.filter.http.circuitbreaker",
+    "dgp.filters.tracing",
+];
+
+/// Resolves `p` against `base` unless absolute.
+pub(crate) fn resolve(base: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// A comma-separated string or a list of strings, trimmed, empties dropped.
+fn csv_list(cx: &mut Ctx, m: &mut MapView<'_>, key: &'static str) -> Vec<String> {
+    let items = m.string_list(cx, key).unwrap_or_default();
+    items
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Reads one `http_filters[]` entry; `None` after recording a problem.
+pub(crate) fn read(cx: &mut Ctx, node: &Node, path: &str, base: &Path) -> Option<HttpFilter> {
+    let mut m = MapView::new(cx, node, path);
+    let name = m.req_string(cx, "name");
+    let empty = Node {
+        line: m.line(),
+        kind: Kind::Null,
+    };
+    let config_node = m.get("config").unwrap_or(&empty);
+    let mut c = MapView::new(cx, config_node, m.child("config"));
+    let name_line = m.key_line("name");
+    m.finish(cx);
+    let name = name?;
+    let config = match name.as_str() {
+        API_CONFIG_FILTER => {
+            if c.bool(cx, "dynamic") == Some(true) {
+                cx.problem(
+                    c.key_line("dynamic"),
+                    &c.child("dynamic"),
+                    "dynamic api_config (from an adapter) is not supported yet; set path",
+                );
+            }
+            for key in [
+                "dynamic_adapter",
+                "api_meta_config",
+                "openapi_path",
+                "enable_openapi_validation",
+            ] {
+                c.reject(cx, key, "not supported yet");
+            }
+            let site = (c.key_line("path"), c.child("path"));
+            let p = c.req_string(cx, "path");
+            p.map(|p| {
+                HttpFilterConfig::ApiConfig(ApiConfigFilter {
+                    path: resolve(base, &p),
+                    site,
+                })
+            })
+        }
+        DUBBO_PROXY_FILTER => read_dubbo_proxy(cx, &mut c).map(HttpFilterConfig::DubboProxy),
+        CORS_FILTER => {
+            let cors = CorsConfig {
+                allow_origin: m_list(cx, &mut c, "allow_origin"),
+                allow_methods: csv_list(cx, &mut c, "allow_methods")
+                    .into_iter()
+                    .map(|s| s.to_ascii_uppercase())
+                    .collect(),
+                allow_headers: csv_list(cx, &mut c, "allow_headers"),
+                expose_headers: csv_list(cx, &mut c, "expose_headers"),
+                max_age: c.uint(cx, "max_age", u64::from(u32::MAX)),
+                allow_credentials: c.bool(cx, "allow_credentials").unwrap_or(false),
+            };
+            if cors.allow_origin.is_empty() {
+                cx.problem(
+                    c.key_line("allow_origin"),
+                    &c.child("allow_origin"),
+                    "list at least one origin (or \"*\")",
+                );
+            }
+            if cors.allow_credentials && cors.allow_origin.iter().any(|o| o == "*") {
+                cx.problem(c.key_line("allow_credentials"), &c.child("allow_credentials"), "allow_credentials cannot be used with allow_origin \"*\" (browsers reject it); list the origins");
+            }
+            Some(HttpFilterConfig::Cors(cors))
+        }
+        ACCESS_LOG_FILTER => {
+            let output_path = c
+                .string(cx, "outPutPath")
+                .filter(|s| !s.trim().is_empty())
+                .map(|p| resolve(base, &p));
+            Some(HttpFilterConfig::AccessLog(AccessLogConfig { output_path }))
+        }
+        BODY_LIMIT_FILTER => match c.uint(cx, "max_bytes", u64::MAX) {
+            Some(0) => {
+                cx.problem(
+                    c.key_line("max_bytes"),
+                    &c.child("max_bytes"),
+                    "must be greater than 0",
+                );
+                None
+            }
+            Some(max_bytes) => Some(HttpFilterConfig::BodyLimit(BodyLimitConfig { max_bytes })),
+            None => {
+                if c.get("max_bytes").is_none() {
+                    c.missing(cx, "max_bytes");
+                }
+                None
+            }
+        },
+        other => {
+            let what = if PIXIU_ONLY.contains(&other) {
+                "is a pixiu filter that tianlu does not support yet"
+            } else {
+                "is not a known filter"
+            };
+            cx.problem(
+                name_line,
+                &format!("{path}.name"),
+                format!(
+                    "http filter {other:?} {what}; known filters: {}",
+                    KNOWN_HTTP_FILTERS.join(", ")
+                ),
+            );
+            return None;
+        }
+    };
+    c.finish(cx);
+    config.map(|config| HttpFilter { name, config })
+}
+
+fn m_list(cx: &mut Ctx, m: &mut MapView<'_>, key: &'static str) -> Vec<String> {
+    m.string_list(cx, key)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn read_dubbo_proxy(cx: &mut Ctx, c: &mut MapView<'_>) -> Option<DubboProxyConfig> {
+    let mut out = DubboProxyConfig {
+        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        load_balance: None,
+        retries: DEFAULT_RETRIES,
+    };
+    c.reject(cx, "auto_resolve", "auto_resolve is not supported");
+    let Some(mut d) = c.map(cx, "dubboProxyConfig") else {
+        return Some(out);
+    };
+    if let Some(reg) = d.get("registries") {
+        let empty = match &reg.kind {
+            Kind::Map(e) => e.is_empty(),
+            Kind::Seq(e) => e.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            cx.problem(
+                d.key_line("registries"),
+                &d.child("registries"),
+                "registries are not supported yet; use static clusters",
+            );
+        }
+    }
+    d.reject(cx, "protoset", "protoset (Triple/IDL) is not supported yet");
+    if let Some(mut t) = d.map(cx, "timeout_config") {
+        out.connect_timeout = t
+            .duration(cx, "connect_timeout")
+            .unwrap_or(out.connect_timeout);
+        out.request_timeout = t
+            .duration(cx, "request_timeout")
+            .unwrap_or(out.request_timeout);
+        t.finish(cx);
+    }
+    if let Some(lb) = d.string(cx, "load_balance") {
+        match LbPolicy::parse(&lb) {
+            Some(p) => out.load_balance = Some(p),
+            None => cx.problem(
+                d.key_line("load_balance"),
+                &d.child("load_balance"),
+                LbPolicy::unknown_message(&lb),
+            ),
+        }
+    }
+    if let Some(r) = d.uint(cx, "retries", 100) {
+        out.retries = u32::try_from(r).unwrap_or(DEFAULT_RETRIES);
+    }
+    d.finish(cx);
+    Some(out)
+}

@@ -1,0 +1,131 @@
+//! [`Config`]: the bootstrap plus every api_config file it references, loaded together and
+//! cross-checked (route `clusterName`s must name bootstrap clusters). All problems of all files
+//! are reported at once.
+
+use std::path::{Path, PathBuf};
+
+use crate::api::route::Backend;
+use crate::api::ApiConfig;
+use crate::bootstrap::filter::HttpFilterConfig;
+use crate::bootstrap::{Bootstrap, HttpConnectionManager};
+use crate::error::{ConfigError, Problem, Warning};
+
+/// A fully loaded and validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The conf.yaml path as given.
+    pub file: PathBuf,
+    /// The bootstrap.
+    pub bootstrap: Bootstrap,
+    /// Every api_config file referenced by an apiconfig filter, once each, in listener order.
+    pub apis: Vec<ApiConfig>,
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+impl Config {
+    /// Loads `path` (conf.yaml) and the api_config files it references (relative paths against
+    /// conf.yaml's folder). Returns warnings for accepted no-op keys.
+    pub fn load(path: &Path) -> Result<(Config, Vec<Warning>), ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::file(path, None, format!("cannot read config file: {e}")))?;
+        let (bootstrap, mut cx) = Bootstrap::read(&text, path)?;
+        cx.sort();
+        let mut problems = cx.problems;
+        let mut warnings = cx.warnings;
+        let mut apis: Vec<ApiConfig> = Vec::new();
+        let filters = bootstrap.listeners.iter().flat_map(|l| &l.hcm.http_filters);
+        for f in filters {
+            let HttpFilterConfig::ApiConfig(a) = &f.config else {
+                continue;
+            };
+            if apis.iter().any(|x| x.file == a.path) {
+                continue;
+            }
+            let loaded = std::fs::read_to_string(&a.path)
+                .map_err(|e| ConfigError {
+                    problems: vec![Problem {
+                        file: path.to_path_buf(),
+                        line: Some(a.site.0).filter(|l| *l > 0),
+                        key_path: a.site.1.clone(),
+                        route: None,
+                        message: format!("cannot read api_config file {}: {e}", a.path.display()),
+                    }],
+                })
+                .and_then(|text| ApiConfig::from_yaml_str(&text, &a.path));
+            match loaded {
+                Ok((api, w)) => {
+                    warnings.extend(w);
+                    apis.push(api);
+                }
+                Err(e) => problems.extend(e.problems),
+            }
+        }
+        problems.extend(cluster_problems(&bootstrap, &apis));
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok((
+            Config {
+                file: path.to_path_buf(),
+                bootstrap,
+                apis,
+            },
+            warnings,
+        ))
+    }
+
+    /// The api_config of a connection manager (through its apiconfig filter's path).
+    pub fn api_for(&self, hcm: &HttpConnectionManager) -> Option<&ApiConfig> {
+        let path = hcm.api_config_path()?;
+        self.apis.iter().find(|a| a.file == path)
+    }
+
+    /// One line for the start-up log: `1 listener, 7 routes, 2 clusters`.
+    pub fn summary(&self) -> String {
+        let routes: usize = self.apis.iter().map(|a| a.routes.len()).sum();
+        format!(
+            "{}, {}, {}",
+            plural(self.bootstrap.listeners.len(), "listener"),
+            plural(routes, "route"),
+            plural(self.bootstrap.clusters.len(), "cluster")
+        )
+    }
+}
+
+/// Problems for routes whose `clusterName` is not a bootstrap cluster.
+fn cluster_problems(bootstrap: &Bootstrap, apis: &[ApiConfig]) -> Vec<Problem> {
+    let names: Vec<&str> = bootstrap.clusters.iter().map(|c| c.name.as_str()).collect();
+    let known = if names.is_empty() {
+        "none are defined".to_owned()
+    } else {
+        format!("defined: {}", names.join(", "))
+    };
+    let mut problems = Vec::new();
+    for api in apis {
+        for r in &api.routes {
+            let Backend::Cluster(name) = &r.target.backend else {
+                continue;
+            };
+            if name.is_empty() || names.contains(&name.as_str()) {
+                continue;
+            }
+            let (line, key_path) = r
+                .cluster_site
+                .clone()
+                .unwrap_or((r.source.line, r.source.key_path.clone()));
+            problems.push(Problem {
+                file: api.file.clone(),
+                line: Some(line).filter(|l| *l > 0),
+                key_path,
+                route: Some(r.label()),
+                message: format!(
+                    "no cluster named {name:?} in static_resources.clusters ({known})"
+                ),
+            });
+        }
+    }
+    problems
+}

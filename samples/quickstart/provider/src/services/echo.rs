@@ -1,0 +1,24 @@
+//! `org.tianlu.sample.EchoService` (no version), for benchmarks: `String echo(String s)`,
+//! `Object echoObject(Object o)` and `int add(int a, int b)`.
+
+use tianlu_protocol::hessian2::Value;
+
+use super::{arg, int_arg, string_arg, string_value, CallFailure};
+
+/// The echo service. Stateless.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EchoService;
+
+impl EchoService {
+    /// Calls `method` (a method of [`crate::catalog::ECHO_SERVICE`]) with `args`.
+    pub fn invoke(&self, method: &str, args: &[Value]) -> Result<Value, CallFailure> {
+        Ok(match method {
+            "echo" => string_value(string_arg(args, 0)?),
+            // `Object` parameters take any value as it is; a map stays a map.
+            "echoObject" => arg(args, 0).clone(),
+            // Java int arithmetic wraps on overflow.
+            "add" => Value::Int(int_arg(args, 0)?.wrapping_add(int_arg(args, 1)?)),
+            other => return Err(CallFailure::NoSuchMethod(other.to_string())),
+        })
+    }
+}

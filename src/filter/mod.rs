@@ -1,0 +1,161 @@
+//! The HTTP filter chain: our own [`HttpFilter`] trait with a request phase (in configuration
+//! order, able to answer locally) and a response phase (in reverse order). Chains are built from
+//! configuration by [`build_chain`] when a runtime is loaded, never per request.
+//!
+//! Adding a filter: one file here with its config and tests, one arm in [`build_filter`], a YAML
+//! example in `docs/configuration.md`.
+
+mod access_log;
+mod body_limit;
+mod cors;
+
+pub use access_log::AccessLog;
+pub use body_limit::BodyLimit;
+pub use cors::{Cors, CorsSettings};
+
+use axum::response::Response;
+use http::{HeaderMap, Method, Uri};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tianlu_api_config::{HttpFilter as FilterConfig, HttpFilterConfig};
+
+/// What filters see of a request, and what they may leave for later steps.
+pub struct RequestCtx {
+    /// The request id (from `x-request-id`, generated when absent).
+    pub request_id: String,
+    /// The HTTP method.
+    pub method: Method,
+    /// The request URI.
+    pub uri: Uri,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The client's address.
+    pub remote: Option<SocketAddr>,
+    /// When the gateway received the request.
+    pub started: Instant,
+    /// The matched route (`GET /api/users/:id`), once routing is done.
+    pub route: Option<String>,
+    /// The provider endpoint that served the call, when one did.
+    pub upstream: Option<String>,
+    /// The largest body this request may carry; filters may lower it.
+    pub body_limit: usize,
+}
+
+/// The outcome of a filter's request phase.
+pub enum Flow {
+    /// Go on with the next filter.
+    Continue,
+    /// Answer with this response; later filters' request phases and the upstream call are
+    /// skipped, but response phases of the filters that already ran still run.
+    Reply(Response),
+}
+
+/// One HTTP filter.
+pub trait HttpFilter: Send + Sync {
+    /// The filter's configuration name.
+    fn name(&self) -> &'static str;
+
+    /// The request phase.
+    fn on_request(&self, _ctx: &mut RequestCtx) -> Flow {
+        Flow::Continue
+    }
+
+    /// The response phase (runs for local replies and errors too).
+    fn on_response(&self, _ctx: &RequestCtx, _resp: &mut Response) {}
+}
+
+/// An ordered filter chain.
+#[derive(Clone, Default)]
+pub struct Chain {
+    filters: Vec<Arc<dyn HttpFilter>>,
+}
+
+impl Chain {
+    /// A chain of the given filters.
+    pub fn new(filters: Vec<Arc<dyn HttpFilter>>) -> Self {
+        Chain { filters }
+    }
+
+    /// Runs the request phases in order. Returns how many filters ran (the response phase runs
+    /// for exactly those) and the local reply, if one answered.
+    pub fn request(&self, ctx: &mut RequestCtx) -> (usize, Option<Response>) {
+        for (i, f) in self.filters.iter().enumerate() {
+            if let Flow::Reply(resp) = f.on_request(ctx) {
+                return (i + 1, Some(resp));
+            }
+        }
+        (self.filters.len(), None)
+    }
+
+    /// Runs the response phases of the first `ran` filters in reverse order.
+    pub fn response(&self, ran: usize, ctx: &RequestCtx, resp: &mut Response) {
+        for f in self.filters[..ran.min(self.filters.len())].iter().rev() {
+            f.on_response(ctx, resp);
+        }
+    }
+
+    /// The names of the filters, in order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.filters.iter().map(|f| f.name()).collect()
+    }
+}
+
+/// Builds one filter from its configuration. Filters that are not part of the per-request chain
+/// (the api_config loader and the Dubbo proxy, which are the routing and terminal steps) give
+/// `Ok(None)`.
+pub fn build_filter(cfg: &HttpFilterConfig) -> Result<Option<Arc<dyn HttpFilter>>, String> {
+    Ok(match cfg {
+        HttpFilterConfig::Cors(c) => Some(Arc::new(Cors::new(&CorsSettings {
+            allow_origin: c.allow_origin.clone(),
+            allow_methods: c.allow_methods.clone(),
+            allow_headers: c.allow_headers.clone(),
+            expose_headers: c.expose_headers.clone(),
+            max_age: c.max_age,
+            allow_credentials: c.allow_credentials,
+        })?)),
+        HttpFilterConfig::AccessLog(c) => Some(Arc::new(AccessLog::new(c.output_path.clone())?)),
+        HttpFilterConfig::BodyLimit(c) => Some(Arc::new(BodyLimit::new(
+            usize::try_from(c.max_bytes).unwrap_or(usize::MAX),
+        ))),
+        HttpFilterConfig::ApiConfig(_) | HttpFilterConfig::DubboProxy(_) => None,
+    })
+}
+
+/// Builds a chain from a listener's `http_filters`.
+pub fn build_chain(cfgs: &[FilterConfig]) -> Result<Chain, String> {
+    let mut filters = Vec::new();
+    for c in cfgs {
+        if let Some(f) = build_filter(&c.config)? {
+            filters.push(f);
+        }
+    }
+    Ok(Chain::new(filters))
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A request context for filter tests.
+    use super::*;
+
+    pub fn ctx(method: &str, uri: &str, headers: &[(&str, &str)]) -> RequestCtx {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                http::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        RequestCtx {
+            request_id: "req-1".into(),
+            method: method.parse().unwrap(),
+            uri: uri.parse().unwrap(),
+            headers: map,
+            remote: None,
+            started: Instant::now(),
+            route: None,
+            upstream: None,
+            body_limit: 1 << 20,
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The terminal step: route lookup, inbound checks, parameter mapping, JSON → Java-typed
+//! hessian arguments (with the class allowlist), the generic `$invoke` call through the
+//! cluster with deadline and safe failover, and shaping of the result or Java exception.
+
+use crate::error::GatewayError;
+use crate::filter::RequestCtx;
+use crate::runtime::{CallPlan, ListenerSite, Runtime};
+use crate::upstream::balance::hash_key;
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderValue, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::Value as Json;
+use std::time::Instant;
+use tianlu_api_config::{HashKey, Lookup, MapSource, MappingError, MappingErrorKind, RequestView};
+use tianlu_protocol::dubbo::{CallError, RpcOutcome, RpcResponse};
+use tianlu_protocol::generic::{
+    exception_from_value, hessian_to_json, json_to_hessian, ArgErrorKind, InputPolicy, JavaType,
+};
+use tianlu_protocol::hessian2::Value;
+use tianlu_protocol::invocation::Invocation;
+
+/// Serves one request that the filter chain let through.
+pub async fn serve(
+    _runtime: &Runtime,
+    site: &ListenerSite,
+    ctx: &mut RequestCtx,
+    body: Body,
+) -> Result<Response, GatewayError> {
+    let method = ctx.method.as_str();
+    let path = ctx.uri.path();
+    let query = ctx.uri.query().unwrap_or("");
+    let headers = &ctx.headers;
+    let header_of = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if !site.hcm.admits(method, path, &header_of) {
+        return Err(GatewayError::RouteNotFound {
+            method: method.into(),
+            path: path.into(),
+        });
+    }
+    let (route, params, index) = match site.routes.lookup(method, path) {
+        Lookup::Found {
+            route,
+            params,
+            index,
+        } => (route, params, index),
+        Lookup::MethodNotAllowed { allowed } => {
+            return Err(GatewayError::MethodNotAllowed {
+                method: method.into(),
+                allowed,
+            })
+        }
+        Lookup::NotFound => {
+            return Err(GatewayError::RouteNotFound {
+                method: method.into(),
+                path: path.into(),
+            })
+        }
+    };
+    let plan = site
+        .plans
+        .get(index)
+        .ok_or_else(|| GatewayError::Internal {
+            reason: format!("no call plan for route {}", route.label()),
+        })?;
+    if !route.enabled {
+        return Err(GatewayError::ApiDisabled);
+    }
+    route
+        .check_inbound(query, &header_of)
+        .map_err(mapping_error)?;
+
+    let uses_body = route
+        .mapping
+        .params()
+        .iter()
+        .any(|p| matches!(p.source, MapSource::Body(_) | MapSource::BodyAll));
+    let bytes = read_body(body, ctx.body_limit).await?;
+    let json_body = if uses_body && !bytes.is_empty() {
+        Some(parse_json(&bytes)?)
+    } else {
+        None
+    };
+    let extracted = route
+        .mapping
+        .extract(&RequestView {
+            params: &params,
+            query,
+            headers: &header_of,
+            body: json_body.as_ref(),
+        })
+        .map_err(mapping_error)?;
+
+    let interface = extracted
+        .opt
+        .interface
+        .clone()
+        .or_else(|| route.target.interface.clone())
+        .ok_or_else(|| GatewayError::bad_request("opt.interface", "no interface to call"))?;
+    let target_method = extracted
+        .opt
+        .method
+        .clone()
+        .or_else(|| route.target.method.clone())
+        .ok_or_else(|| GatewayError::bad_request("opt.method", "no method to call"))?;
+    let group = extracted
+        .opt
+        .group
+        .clone()
+        .or_else(|| route.target.group.clone());
+    let version = extracted
+        .opt
+        .version
+        .clone()
+        .or_else(|| route.target.version.clone());
+
+    // The values and, per value, its source name and Java type (None = unknown).
+    let client_types = route.target.parameter_types.is_none() && extracted.opt.types.is_some();
+    let mut values: Vec<(Json, String, Option<String>)> = match extracted.opt.values {
+        Some(vals) => {
+            let types = extracted.opt.types.clone();
+            vals.into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let ty = route
+                        .target
+                        .parameter_types
+                        .as_ref()
+                        .or(types.as_ref())
+                        .and_then(|t| t.get(i).cloned());
+                    (v, format!("values[{i}]"), ty)
+                })
+                .collect()
+        }
+        None => extracted
+            .args
+            .into_iter()
+            .map(|a| (a.value, a.source, a.map_type))
+            .collect(),
+    };
+
+    let hash = plan.hash_key.as_ref().and_then(|k| match k {
+        HashKey::Argument(n) => values.get(*n).map(|(v, _, _)| match v {
+            Json::String(s) => hash_key(s.as_bytes()),
+            other => hash_key(other.to_string().as_bytes()),
+        }),
+        HashKey::Header(name) => header_of(name).map(|v| hash_key(v.as_bytes())),
+    });
+
+    let all_typed = values.iter().all(|(_, _, t)| t.is_some());
+    let mut type_names = Vec::with_capacity(values.len());
+    let mut args = Vec::with_capacity(values.len());
+    for (json, source, ty) in values.drain(..) {
+        let java = match &ty {
+            Some(name) => JavaType::parse(name)
+                .map_err(|e| GatewayError::bad_request(source.clone(), e.to_string()))?,
+            None => JavaType::Object,
+        };
+        if client_types {
+            check_client_type(&java, &plan.policy, &source)?;
+        }
+        let value =
+            json_to_hessian(&json, &java, &source, &plan.policy).map_err(|e| match e.kind {
+                ArgErrorKind::ClassNotAllowed => GatewayError::Forbidden {
+                    reason: e.to_string(),
+                },
+                ArgErrorKind::Invalid => GatewayError::BadRequest {
+                    field: e.path,
+                    reason: e.reason,
+                },
+            })?;
+        type_names.push(java.wire_name());
+        args.push(value);
+    }
+
+    let mut invocation = Invocation::generic(interface, target_method, type_names, args)
+        .with_version(version)
+        .with_group(group);
+    if !all_typed {
+        // Types unknown: let the provider pick the method by name (it refuses overloads).
+        if let Some(slot) = invocation.args.get_mut(1) {
+            *slot = Value::Null;
+        }
+    }
+    invocation
+        .attachments
+        .push(("tianlu.request_id".into(), ctx.request_id.clone()));
+
+    let outcome = call(plan, &invocation, hash, ctx).await?;
+    shape(outcome, plan)
+}
+
+/// Rejects client-supplied parameter types naming classes outside the route's policy: a type
+/// chosen by the client makes the provider instantiate that class, like a `class` key.
+fn check_client_type(
+    ty: &JavaType,
+    policy: &InputPolicy,
+    source: &str,
+) -> Result<(), GatewayError> {
+    let deny = |class: &str| GatewayError::Forbidden {
+        reason: format!(
+            "{source}: type {class:?} is not allowed (allowlist: {})",
+            policy.describe()
+        ),
+    };
+    match ty {
+        JavaType::Class(c) if !policy.check_class(c) => Err(deny(c)),
+        JavaType::Array(inner) => check_client_type(inner, policy, source),
+        JavaType::List { element, .. } | JavaType::Set { element, .. } => {
+            check_client_type(element, policy, source)
+        }
+        JavaType::Map { key, value, .. } => {
+            check_client_type(key, policy, source)?;
+            check_client_type(value, policy, source)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn mapping_error(e: MappingError) -> GatewayError {
+    match e.kind {
+        MappingErrorKind::NotAllowed => GatewayError::Forbidden {
+            reason: format!("{}: {}", e.field, e.reason),
+        },
+        _ => GatewayError::bad_request(e.field, e.reason),
+    }
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(GatewayError::PayloadTooLarge { limit })
+        }
+        Err(e) => Err(GatewayError::bad_request(
+            "requestBody",
+            format!("could not read the request body: {e}"),
+        )),
+    }
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Json, GatewayError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        GatewayError::bad_request(
+            "requestBody",
+            format!(
+                "malformed JSON at line {} column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// Calls the cluster within the route deadline, failing over to another endpoint only when an
+/// attempt certainly did not reach a provider.
+async fn call(
+    plan: &CallPlan,
+    invocation: &Invocation,
+    hash: Option<u64>,
+    ctx: &mut RequestCtx,
+) -> Result<RpcResponse, GatewayError> {
+    let deadline = Instant::now() + plan.deadline;
+    let snapshot = plan.cluster.snapshot();
+    let mut tried: Vec<usize> = Vec::new();
+    let mut failovers_left = plan.retries;
+    loop {
+        let Some(i) = snapshot.pick(hash, &tried) else {
+            return Err(GatewayError::NoProvider {
+                cluster: plan.cluster.name.clone(),
+            });
+        };
+        let endpoint = &snapshot.endpoints[i];
+        ctx.upstream = Some(endpoint.id.clone());
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(GatewayError::Timeout {
+                after: plan.deadline,
+            });
+        }
+        match endpoint.client.call(invocation, remaining).await {
+            Ok(resp) => {
+                snapshot.record(i, false);
+                return Ok(resp);
+            }
+            Err(err) => {
+                let transport = matches!(
+                    err,
+                    CallError::Connect { .. }
+                        | CallError::Unavailable { .. }
+                        | CallError::Timeout { .. }
+                        | CallError::ConnectionClosed
+                );
+                snapshot.record(i, transport);
+                if let CallError::Timeout { .. } = err {
+                    return Err(GatewayError::Timeout {
+                        after: plan.deadline,
+                    });
+                }
+                let failure = GatewayError::Upstream {
+                    endpoint: endpoint.id.clone(),
+                    source: err,
+                };
+                tried.push(i);
+                if failure.retryable()
+                    && failovers_left > 0
+                    && tried.len() < snapshot.endpoints.len()
+                {
+                    failovers_left -= 1;
+                    tracing::debug!(error = %failure, "failing over to another endpoint");
+                    continue;
+                }
+                return Err(failure);
+            }
+        }
+    }
+}
+
+/// Turns the provider's answer into the HTTP response.
+fn shape(resp: RpcResponse, plan: &CallPlan) -> Result<Response, GatewayError> {
+    let json = match resp.outcome {
+        RpcOutcome::Value(v) => {
+            hessian_to_json(&v, &plan.output).map_err(|e| GatewayError::BadResponse {
+                reason: e.to_string(),
+            })?
+        }
+        RpcOutcome::Null => Json::Null,
+        RpcOutcome::Exception(v) => {
+            return Err(GatewayError::Business {
+                exception: Box::new(exception_from_value(&v)),
+            })
+        }
+    };
+    let body = serde_json::to_vec(&json).map_err(|e| GatewayError::Internal {
+        reason: e.to_string(),
+    })?;
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}

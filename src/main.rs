@@ -1,0 +1,121 @@
+//! The `tianlu` binary: command line → telemetry → config → run until shutdown.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use tianlu::cli::hessian::{decode_to_json, parse_hex};
+use tianlu::cli::validate::validate;
+
+#[derive(Parser)]
+#[command(
+    name = "tianlu",
+    version,
+    about = "HTTP/JSON gateway for Apache Dubbo services"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Run(ConfigArg),
+    /// Check a configuration and list every problem in it.
+    Validate(ConfigArg),
+    /// pixiu-compatible form: `tianlu gateway start -c conf.yaml`.
+    Gateway {
+        #[command(subcommand)]
+        action: GatewayAction,
+    },
+    /// Hessian2 tools.
+    Hessian {
+        #[command(subcommand)]
+        action: HessianAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum GatewayAction {
+    /// Start the gateway.
+    Start(ConfigArg),
+}
+
+#[derive(Subcommand)]
+enum HessianAction {
+    /// Decode one hessian2 value from stdin and print it as JSON.
+    Decode {
+        /// Read hex text instead of raw bytes.
+        #[arg(long)]
+        hex: bool,
+    },
+}
+
+#[derive(Args)]
+struct ConfigArg {
+    /// The bootstrap file (conf.yaml).
+    #[arg(short = 'c', long = "config")]
+    config: PathBuf,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(c)
+        | Command::Gateway {
+            action: GatewayAction::Start(c),
+        } => run(c.config),
+        Command::Validate(c) => {
+            let report = validate(&c.config);
+            if report.ok {
+                for l in &report.lines {
+                    println!("{l}");
+                }
+                Ok(())
+            } else {
+                for l in &report.lines {
+                    eprintln!("{l}");
+                }
+                std::process::exit(1);
+            }
+        }
+        Command::Hessian {
+            action: HessianAction::Decode { hex },
+        } => {
+            let mut input = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut input)
+                .context("reading stdin")?;
+            let bytes = if hex {
+                let text = String::from_utf8(input).context("hex input is not text")?;
+                match parse_hex(&text) {
+                    Ok(b) => b,
+                    Err(e) => bail!("{e}"),
+                }
+            } else {
+                input
+            };
+            match decode_to_json(&bytes) {
+                Ok(json) => {
+                    let mut out = std::io::stdout().lock();
+                    writeln!(out, "{json}")?;
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("tianlu hessian decode: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+}
+
+fn run(config: PathBuf) -> Result<()> {
+    tianlu::telemetry::init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(tianlu::gateway::run(&config))
+}

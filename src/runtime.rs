@@ -1,0 +1,270 @@
+//! The runtime snapshot a request is served from: per listener, the filter chain, the route
+//! table and each route's compiled call plan (Java types, class policy, response shaping,
+//! upstream, deadline, retries); plus the clusters. Built from a validated [`Config`] and
+//! swapped in whole, so a request never sees half of a reload.
+
+use crate::filter::{self, Chain};
+use crate::upstream::balance::{HashTuning, Policy};
+use crate::upstream::{
+    Cluster, ClusterSettings, ConnectionPool, EndpointSpec, HealthCheck, OutlierConfig,
+};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tianlu_api_config::{
+    Backend, Config, HashKey, HttpConnectionManager, LbPolicy, Route, RouteTable,
+};
+use tianlu_protocol::generic::{InputPolicy, JavaType, OutputOptions};
+
+/// Largest request body accepted when no filter sets a lower limit.
+pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Everything a request needs, for every listener.
+pub struct Runtime {
+    /// One entry per configured listener, in configuration order.
+    pub listeners: Vec<ListenerSite>,
+    /// Clusters by name (static clusters and one per direct `url`).
+    pub clusters: HashMap<String, Arc<Cluster>>,
+    /// `1 listener, 7 routes, 2 clusters`.
+    pub summary: String,
+}
+
+/// One listener's routing and filters.
+pub struct ListenerSite {
+    /// Listener name.
+    pub name: String,
+    /// The HTTP filter chain (listener level).
+    pub chain: Chain,
+    /// The connection manager (route rules, timeout).
+    pub hcm: HttpConnectionManager,
+    /// Largest request body.
+    pub max_body: usize,
+    /// The api_config routes.
+    pub routes: RouteTable,
+    /// Call plans, index-aligned with `routes.routes()`.
+    pub plans: Vec<Arc<CallPlan>>,
+}
+
+/// What the terminal step needs to call a route's provider, compiled at load time.
+pub struct CallPlan {
+    /// `GET /api/users/:id`.
+    pub label: String,
+    /// Declared parameter types (`parameterTypes`), parsed.
+    pub declared_types: Option<Vec<JavaType>>,
+    /// The class policy for client-supplied `class` keys and client-supplied types.
+    pub policy: InputPolicy,
+    /// Response shaping.
+    pub output: OutputOptions,
+    /// The cluster serving the route.
+    pub cluster: Arc<Cluster>,
+    /// The call deadline (whole request, retries included).
+    pub deadline: Duration,
+    /// Extra attempts on other endpoints when an attempt certainly did not reach a provider.
+    pub retries: u32,
+    /// What consistent-hash policies hash.
+    pub hash_key: Option<HashKey>,
+}
+
+/// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct BuildError {
+    /// The configuration file.
+    pub file: String,
+    /// What went wrong, naming the key path or route.
+    pub message: String,
+}
+
+fn policy_of(p: LbPolicy) -> Policy {
+    match p {
+        LbPolicy::Random | LbPolicy::WeightedRandom => Policy::Random,
+        LbPolicy::RoundRobin | LbPolicy::WeightedRoundRobin => Policy::RoundRobin,
+        LbPolicy::LeastActive => Policy::LeastActive,
+        LbPolicy::P2c => Policy::PowerOfTwo,
+        LbPolicy::RingHash => Policy::RingHash,
+        LbPolicy::Maglev => Policy::Maglev,
+    }
+}
+
+/// Resolves `host:port` (an IP literal or a name) to its first address.
+pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}:{port}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host}:{port} resolved to no address"))
+}
+
+impl Runtime {
+    /// Builds the runtime for `config`, reusing connections from `pool`.
+    pub async fn build(config: &Config, pool: &Arc<ConnectionPool>) -> Result<Runtime, BuildError> {
+        let file = config.file.display().to_string();
+        let err = |message: String| BuildError {
+            file: file.clone(),
+            message,
+        };
+        let mut clusters: HashMap<String, Arc<Cluster>> = HashMap::new();
+        let mut hash_keys: HashMap<String, HashKey> = HashMap::new();
+        for (ci, c) in config.bootstrap.clusters.iter().enumerate() {
+            let mut specs = Vec::new();
+            for (ei, e) in c.endpoints.iter().enumerate() {
+                let addr = resolve(&e.address.address, e.address.port)
+                    .await
+                    .map_err(|m| {
+                        err(format!(
+                            "static_resources.clusters[{ci}].endpoints[{ei}]: {m}"
+                        ))
+                    })?;
+                specs.push(EndpointSpec {
+                    addr,
+                    weight: e.weight,
+                });
+            }
+            let settings = ClusterSettings {
+                policy: policy_of(c.lb_policy),
+                tuning: HashTuning {
+                    ring_replicas: c.consistent.replica_num,
+                    maglev_table_size: u32::try_from(c.consistent.maglev_table_size)
+                        .unwrap_or(65_537),
+                    ring_max_nodes: c.consistent.max_vnode_num,
+                },
+                uniform: matches!(c.lb_policy, LbPolicy::Random | LbPolicy::RoundRobin),
+                outlier: c
+                    .outlier_detection
+                    .as_ref()
+                    .map(|o| OutlierConfig {
+                        consecutive_errors: o.consecutive_errors,
+                        base_ejection_time: o.base_ejection_time,
+                        max_ejection_percent: o.max_ejection_percent,
+                    })
+                    .unwrap_or_default(),
+            };
+            let cluster = Arc::new(Cluster::new(&c.name, settings, &specs, pool));
+            if let Some(h) = &c.health_check {
+                HealthCheck {
+                    timeout: h.timeout,
+                    interval: h.interval,
+                    healthy_threshold: h.healthy_threshold,
+                    unhealthy_threshold: h.unhealthy_threshold,
+                }
+                .spawn(Arc::downgrade(&cluster));
+            }
+            if c.lb_policy.is_hash() {
+                hash_keys.insert(c.name.clone(), c.consistent.hash_key.clone());
+            }
+            clusters.insert(c.name.clone(), cluster);
+        }
+
+        let mut listeners = Vec::new();
+        for l in &config.bootstrap.listeners {
+            let chain = filter::build_chain(&l.hcm.http_filters)
+                .map_err(|m| err(format!("listener {}: {m}", l.name)))?;
+            let max_body = l
+                .hcm
+                .http_filters
+                .iter()
+                .find_map(|f| match &f.config {
+                    tianlu_api_config::HttpFilterConfig::BodyLimit(b) => {
+                        Some(usize::try_from(b.max_bytes).unwrap_or(usize::MAX))
+                    }
+                    _ => None,
+                })
+                .unwrap_or(DEFAULT_MAX_BODY);
+            let proxy = l.hcm.dubbo_proxy();
+            let routes: Vec<Route> = config
+                .api_for(&l.hcm)
+                .map(|a| a.routes.clone())
+                .unwrap_or_default();
+            let table = RouteTable::new(routes).map_err(|e| err(e.to_string()))?;
+            let mut plans = Vec::with_capacity(table.len());
+            for route in table.routes() {
+                let label = route.label();
+                let declared_types = match &route.target.parameter_types {
+                    Some(names) => Some(
+                        names
+                            .iter()
+                            .map(|n| JavaType::parse(n))
+                            .collect::<Result<Vec<_>, _>>()
+                            .map_err(|e| err(format!("route {label}: parameterTypes: {e}")))?,
+                    ),
+                    None => None,
+                };
+                let mut policy = InputPolicy::for_types(declared_types.as_deref().unwrap_or(&[]));
+                for entry in route.allow_classes.entries() {
+                    if let Some(pkg) = entry.strip_suffix(".*") {
+                        policy.allow_package(pkg);
+                    } else {
+                        policy.allow_class(entry.clone());
+                    }
+                }
+                let cluster = match &route.target.backend {
+                    Backend::Cluster(name) => clusters.get(name).cloned().ok_or_else(|| {
+                        err(format!("route {label}: cluster {name} is not defined"))
+                    })?,
+                    Backend::Direct { host, port } => {
+                        let key = format!("direct:{host}:{port}");
+                        match clusters.get(&key) {
+                            Some(c) => Arc::clone(c),
+                            None => {
+                                let addr = resolve(host, *port)
+                                    .await
+                                    .map_err(|m| err(format!("route {label}: url: {m}")))?;
+                                let settings = ClusterSettings {
+                                    policy: Policy::Random,
+                                    tuning: HashTuning::default(),
+                                    outlier: OutlierConfig {
+                                        consecutive_errors: 0,
+                                        ..OutlierConfig::default()
+                                    },
+                                    uniform: true,
+                                };
+                                let c = Arc::new(Cluster::new(
+                                    &key,
+                                    settings,
+                                    &[EndpointSpec { addr, weight: 100 }],
+                                    pool,
+                                ));
+                                clusters.insert(key, Arc::clone(&c));
+                                c
+                            }
+                        }
+                    }
+                };
+                let cluster_name = cluster.name.clone();
+                plans.push(Arc::new(CallPlan {
+                    label,
+                    declared_types,
+                    policy,
+                    output: OutputOptions {
+                        keep_class: route.response.keep_class,
+                        keep_null: route.response.keep_null,
+                        flatten_big_numbers: route.response.flatten_big_numbers,
+                    },
+                    cluster,
+                    deadline: route.effective_timeout(l.hcm.timeout, Some(proxy.request_timeout)),
+                    retries: route.target.retries.unwrap_or(proxy.retries),
+                    hash_key: hash_keys.get(&cluster_name).cloned(),
+                }));
+            }
+            listeners.push(ListenerSite {
+                name: l.name.clone(),
+                chain,
+                hcm: l.hcm.clone(),
+                max_body,
+                routes: table,
+                plans,
+            });
+        }
+        let in_use: Vec<SocketAddr> = clusters.values().flat_map(|c| c.addresses()).collect();
+        pool.retain(&in_use);
+        Ok(Runtime {
+            listeners,
+            clusters,
+            summary: config.summary(),
+        })
+    }
+}

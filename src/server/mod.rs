@@ -1,0 +1,36 @@
+//! Listeners and the request entry point: binding (HTTP/1.1 and h2c on one port, HTTP/2-only,
+//! or TLS with a static certificate), the fixed tower-http envelope, one fallback handler over
+//! the current [`Runtime`](crate::runtime::Runtime), and graceful draining on shutdown.
+
+mod envelope;
+mod handler;
+mod listen;
+mod tls;
+
+pub use envelope::app;
+pub use handler::handle;
+pub use listen::{bind, BoundListener, ListenerSpec, Transport};
+
+use crate::runtime::Runtime;
+use crate::upstream::ConnectionPool;
+use arc_swap::ArcSwap;
+use std::sync::Arc;
+
+/// State shared by every request: the current runtime (swapped whole on reload) and the
+/// provider connection pool (kept across reloads).
+pub struct Shared {
+    /// The runtime in force.
+    pub runtime: ArcSwap<Runtime>,
+    /// Provider connections.
+    pub pool: Arc<ConnectionPool>,
+}
+
+impl Shared {
+    /// Shared state around an initial runtime.
+    pub fn new(runtime: Runtime, pool: Arc<ConnectionPool>) -> Arc<Self> {
+        Arc::new(Shared {
+            runtime: ArcSwap::from_pointee(runtime),
+            pool,
+        })
+    }
+}

@@ -1,0 +1,14 @@
+//! The provider side of the gateway: clusters of endpoints, their balancing policies, passive
+//! outlier ejection, active TCP health checks, and the shared pool of multiplexed Dubbo
+//! connections (one per provider address, reused across clusters and reloads).
+
+pub mod balance;
+mod cluster;
+mod health;
+mod outlier;
+mod pool;
+
+pub use cluster::{Cluster, ClusterSettings, EndpointSpec, Snapshot, UpstreamEndpoint};
+pub use health::HealthCheck;
+pub use outlier::{Outlier, OutlierConfig};
+pub use pool::ConnectionPool;

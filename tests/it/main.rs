@@ -1,0 +1,9 @@
+//! The gateway's integration tests, one binary to save link time: the real gateway on
+//! 127.0.0.1:0 in front of real providers (the Rust sample provider, the Java Dubbo 3.3
+//! provider from tests/interop), the CLI, and every sample configuration.
+
+mod balancing;
+mod cli;
+mod gateway_java;
+mod samples;
+mod support;

@@ -34,3 +34,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "quickstart (the README's first command, with its curl lines checked)"
+bash samples/quickstart/run.sh --check

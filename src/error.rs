@@ -122,7 +122,19 @@ impl GatewayError {
     pub fn body(&self, request_id: &str) -> Json {
         let mut body = Map::new();
         body.insert("code".into(), json!(self.code()));
-        body.insert("message".into(), json!(self.to_string()));
+        let mut message = self.to_string();
+        if let GatewayError::Upstream {
+            source: CallError::Status { .. },
+            ..
+        } = self
+        {
+            // A provider's error text carries its Java stack trace after the first line; like
+            // business exceptions, the HTTP client never sees stack traces.
+            if let Some(end) = message.find('\n') {
+                message.truncate(end);
+            }
+        }
+        body.insert("message".into(), json!(message));
         body.insert("request_id".into(), json!(request_id));
         match self {
             GatewayError::BadRequest { field, .. } => {
@@ -178,9 +190,9 @@ impl GatewayError {
 /// HTTP status for a transport/protocol failure of a provider call.
 pub fn call_error_status(err: &CallError) -> StatusCode {
     match err {
-        CallError::Connect { .. }
-        | CallError::Unavailable { .. }
-        | CallError::ConnectionClosed { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        CallError::Connect { .. } | CallError::Unavailable { .. } | CallError::ConnectionClosed => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         CallError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         CallError::Status { status, .. } => dubbo_status_http(*status),
         CallError::PayloadTooLarge { .. } => StatusCode::BAD_GATEWAY,
@@ -191,7 +203,7 @@ pub fn call_error_status(err: &CallError) -> StatusCode {
 fn call_error_code(err: &CallError) -> &'static str {
     match err {
         CallError::Connect { .. } | CallError::Unavailable { .. } => "PROVIDER_UNREACHABLE",
-        CallError::ConnectionClosed { .. } => "PROVIDER_CONNECTION_LOST",
+        CallError::ConnectionClosed => "PROVIDER_CONNECTION_LOST",
         CallError::Timeout { .. } => "UPSTREAM_TIMEOUT",
         CallError::Status { status, .. } => dubbo_status_code(*status),
         CallError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE_UPSTREAM",

@@ -112,11 +112,11 @@ pub fn format_duration(d: Duration) -> String {
     let ns = d.as_nanos();
     let (value, unit) = if ns == 0 {
         return "0s".to_owned();
-    } else if ns % 1_000_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000_000) {
         (ns / 1_000_000_000, "s")
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         (ns / 1_000_000, "ms")
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         (ns / 1_000, "us")
     } else {
         (ns, "ns")

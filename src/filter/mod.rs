@@ -51,14 +51,28 @@ pub enum Flow {
     Reply(Response),
 }
 
+/// A boxed future for filters whose request phase has to wait (a remote rate limiter, …).
+pub type FilterFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + 'a>>;
+
 /// One HTTP filter.
 pub trait HttpFilter: Send + Sync {
     /// The filter's configuration name.
     fn name(&self) -> &'static str;
 
-    /// The request phase.
+    /// The request phase, for filters that decide without waiting.
     fn on_request(&self, _ctx: &mut RequestCtx) -> Flow {
         Flow::Continue
+    }
+
+    /// True when the request phase must wait; then [`HttpFilter::on_request_async`] runs
+    /// instead of [`HttpFilter::on_request`].
+    fn is_async(&self) -> bool {
+        false
+    }
+
+    /// The request phase of a filter that waits (only called when `is_async` is true).
+    fn on_request_async<'a>(&'a self, ctx: &'a mut RequestCtx) -> FilterFuture<'a> {
+        Box::pin(async move { self.on_request(ctx) })
     }
 
     /// The response phase (runs for local replies and errors too).
@@ -79,9 +93,14 @@ impl Chain {
 
     /// Runs the request phases in order. Returns how many filters ran (the response phase runs
     /// for exactly those) and the local reply, if one answered.
-    pub fn request(&self, ctx: &mut RequestCtx) -> (usize, Option<Response>) {
+    pub async fn request(&self, ctx: &mut RequestCtx) -> (usize, Option<Response>) {
         for (i, f) in self.filters.iter().enumerate() {
-            if let Flow::Reply(resp) = f.on_request(ctx) {
+            let flow = if f.is_async() {
+                f.on_request_async(ctx).await
+            } else {
+                f.on_request(ctx)
+            };
+            if let Flow::Reply(resp) = flow {
                 return (i + 1, Some(resp));
             }
         }
@@ -157,5 +176,102 @@ pub(crate) mod testing {
             upstream: None,
             body_limit: 1 << 20,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::ctx;
+    use super::*;
+    use axum::response::IntoResponse;
+    use std::sync::Mutex;
+
+    /// Records its phases in a shared log; answers locally when `reply` is set.
+    struct Probe {
+        tag: &'static str,
+        reply: bool,
+        wait: bool,
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl HttpFilter for Probe {
+        fn name(&self) -> &'static str {
+            self.tag
+        }
+        fn on_request(&self, _ctx: &mut RequestCtx) -> Flow {
+            self.log.lock().unwrap().push(format!("req {}", self.tag));
+            if self.reply {
+                Flow::Reply(http::StatusCode::TOO_MANY_REQUESTS.into_response())
+            } else {
+                Flow::Continue
+            }
+        }
+        fn is_async(&self) -> bool {
+            self.wait
+        }
+        fn on_request_async<'a>(&'a self, ctx: &'a mut RequestCtx) -> FilterFuture<'a> {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                self.log.lock().unwrap().push(format!("async {}", self.tag));
+                self.on_request(ctx)
+            })
+        }
+        fn on_response(&self, _ctx: &RequestCtx, _resp: &mut Response) {
+            self.log.lock().unwrap().push(format!("resp {}", self.tag));
+        }
+    }
+
+    fn chain(spec: &[(&'static str, bool, bool)], log: &Arc<Mutex<Vec<String>>>) -> Chain {
+        Chain::new(
+            spec.iter()
+                .map(|&(tag, reply, wait)| {
+                    Arc::new(Probe {
+                        tag,
+                        reply,
+                        wait,
+                        log: Arc::clone(log),
+                    }) as Arc<dyn HttpFilter>
+                })
+                .collect(),
+        )
+    }
+
+    #[tokio::test]
+    async fn request_in_order_response_reversed() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let c = chain(
+            &[("a", false, false), ("b", false, true), ("c", false, false)],
+            &log,
+        );
+        let mut cx = ctx("GET", "/", &[]);
+        let (ran, reply) = c.request(&mut cx).await;
+        assert_eq!(ran, 3);
+        assert!(reply.is_none());
+        let mut resp = http::StatusCode::OK.into_response();
+        c.response(ran, &cx, &mut resp);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["req a", "async b", "req b", "req c", "resp c", "resp b", "resp a"]
+        );
+    }
+
+    #[tokio::test]
+    async fn local_reply_stops_the_request_phase() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let c = chain(
+            &[("a", false, false), ("b", true, false), ("c", false, false)],
+            &log,
+        );
+        let mut cx = ctx("GET", "/", &[]);
+        let (ran, reply) = c.request(&mut cx).await;
+        assert_eq!(ran, 2);
+        let mut resp = reply.expect("b answers");
+        assert_eq!(resp.status(), http::StatusCode::TOO_MANY_REQUESTS);
+        c.response(ran, &cx, &mut resp);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["req a", "req b", "resp b", "resp a"],
+            "c never runs; b and a see the reply"
+        );
     }
 }

@@ -41,7 +41,7 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
         upstream: None,
         body_limit: site.max_body,
     };
-    let (ran, reply) = site.chain.request(&mut ctx);
+    let (ran, reply) = site.chain.request(&mut ctx).await;
     let mut resp = match reply {
         Some(resp) => resp,
         None => match crate::invoke::serve(&runtime, site, &mut ctx, body).await {

@@ -178,7 +178,7 @@ fn is_prime(n: u64) -> bool {
     n >= 2
         && (2..)
             .take_while(|d: &u64| d.saturating_mul(*d) <= n)
-            .all(|d| n % d != 0)
+            .all(|d| !n.is_multiple_of(d))
 }
 
 fn u32_of(v: Option<u64>) -> Option<u32> {

@@ -162,7 +162,7 @@ fn repeat_arg<'a>(node: &'a Json, key: &str, path: &str) -> Result<(&'a str, usi
 
 /// Bytes from hex, with a readable error.
 pub fn from_hex(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(format!("odd-length hex ({} digits)", hex.len()));
     }
     (0..hex.len())

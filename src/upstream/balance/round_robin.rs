@@ -93,7 +93,6 @@ mod tests {
     #[test]
     fn interleaves_smoothly() {
         let b = WeightedRoundRobin::new(&members(&[5, 1, 1]));
-        // nginx's smooth order for 5,1,1 never repeats the heavy member more than 3 times in a row.
         let picks: Vec<usize> = (0..70)
             .map(|_| {
                 b.pick(&PickContext {
@@ -104,12 +103,20 @@ mod tests {
                 .unwrap()
             })
             .collect();
+        // Every window of one cycle holds each member exactly by weight …
+        for w in picks.windows(7) {
+            let mut counts = [0; 3];
+            w.iter().for_each(|&i| counts[i] += 1);
+            assert_eq!(counts, [5, 1, 1], "{picks:?}");
+        }
+        // … and the light members are spread out: the heavy one never runs 5 in a row, which
+        // a plain "5 × a, b, c" rotation would do.
         let max_run = picks
             .chunk_by(|a, b| a == b)
             .map(<[usize]>::len)
             .max()
             .unwrap();
-        assert!(max_run <= 3, "{picks:?}");
+        assert!(max_run <= 4, "{picks:?}");
     }
 
     #[test]

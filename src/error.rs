@@ -52,7 +52,7 @@ pub enum GatewayError {
     #[error("no answer within {}ms", after.as_millis())]
     Timeout { after: Duration },
     /// The provider threw a Java exception.
-    #[error("{}: {}", exception.class, exception.message.as_deref().unwrap_or(""))]
+    #[error("{}", exception.summary())]
     Business { exception: Box<JavaException> },
     /// The provider's answer could not be turned into JSON.
     #[error("bad response from provider: {reason}")]
@@ -113,6 +113,11 @@ impl GatewayError {
     /// be tried without risking a duplicate call.
     pub fn retryable(&self) -> bool {
         match self {
+            // A request over the payload limit would be refused by every endpoint alike.
+            GatewayError::Upstream {
+                source: CallError::PayloadTooLarge { .. },
+                ..
+            } => false,
             GatewayError::Upstream { source, .. } => !source.reached_provider(),
             _ => false,
         }

@@ -64,6 +64,7 @@ pub async fn serve(
         .ok_or_else(|| GatewayError::Internal {
             reason: format!("no call plan for route {}", route.label()),
         })?;
+    ctx.route = Some(plan.label.clone());
     if !route.enabled {
         return Err(GatewayError::ApiDisabled);
     }

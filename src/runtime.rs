@@ -194,9 +194,13 @@ impl Runtime {
                     None => None,
                 };
                 let mut policy = InputPolicy::for_types(declared_types.as_deref().unwrap_or(&[]));
+                // The same semantics as allowInterfaces: `pkg.*` is the package and everything
+                // below it, `*` anything.
                 for entry in route.allow_classes.entries() {
-                    if let Some(pkg) = entry.strip_suffix(".*") {
-                        policy.allow_package(pkg);
+                    if entry == "*" {
+                        policy.allow_any();
+                    } else if let Some(pkg) = entry.strip_suffix(".*") {
+                        policy.allow_package_tree(pkg);
                     } else {
                         policy.allow_class(entry.clone());
                     }

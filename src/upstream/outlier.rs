@@ -21,7 +21,7 @@ impl Default for OutlierConfig {
     fn default() -> Self {
         OutlierConfig {
             consecutive_errors: 5,
-            base_ejection_time: Duration::from_secs(10),
+            base_ejection_time: Duration::from_secs(30),
             max_ejection_percent: 50,
         }
     }

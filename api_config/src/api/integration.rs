@@ -4,7 +4,7 @@
 
 use crate::allow::AllowList;
 use crate::api::route::{Backend, ResponseOptions, Target};
-use crate::mapping::{self, java_type::is_valid_java_type, MapTarget, Mapping, RouteFacts};
+use crate::mapping::{self, java_type::java_type_problem, MapTarget, Mapping, RouteFacts};
 use crate::yaml::reader::{Ctx, MapView};
 use crate::yaml::Node;
 
@@ -47,8 +47,16 @@ pub(crate) fn parse_direct_url(url: &str) -> Result<(String, u16), String> {
     }
 }
 
+/// `a.b.C` or `c`: dot-separated Java identifiers.
 fn is_java_identifier_path(name: &str) -> bool {
-    is_valid_java_type(name) && !name.contains(['<', '[', '>'])
+    !name.is_empty()
+        && name.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+                && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
 }
 
 fn allow_list(cx: &mut Ctx, m: &mut MapView<'_>, key: &'static str) -> AllowList {
@@ -169,11 +177,11 @@ pub(crate) fn read(
     if let Some(types) = &parameter_types {
         let line = m.key_line("parameterTypes");
         for (i, t) in types.iter().enumerate() {
-            if !is_valid_java_type(t) {
+            if let Some(why) = java_type_problem(t) {
                 cx.problem(
                     line,
                     &format!("{}[{i}]", m.child("parameterTypes")),
-                    format!("{t:?} is not a Java type name"),
+                    format!("{t:?} is not a Java type name: {why}"),
                 );
             }
         }

@@ -156,7 +156,7 @@ fn read_resource(
     reject_filters(cx, &mut m);
     let here = Inherited {
         path: join_paths(&parent.path, own_path.as_deref().unwrap_or("/")),
-        timeout: m.duration(cx, "timeout").or(parent.timeout),
+        timeout: m.positive_duration(cx, "timeout").or(parent.timeout),
         description: m
             .string(cx, "description")
             .or_else(|| parent.description.clone()),
@@ -271,7 +271,7 @@ fn read_method(
     });
     let id = m.string(cx, "id");
     let enabled = m.bool(cx, "enable").unwrap_or(true);
-    let timeout = m.duration(cx, "timeout").or(res.timeout);
+    let timeout = m.positive_duration(cx, "timeout").or(res.timeout);
     let description = m
         .string(cx, "description")
         .or_else(|| res.description.clone());

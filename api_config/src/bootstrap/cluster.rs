@@ -15,6 +15,9 @@ pub const DEFAULT_REPLICA_NUM: u32 = 160;
 /// Default Maglev table size (a prime).
 pub const DEFAULT_MAGLEV_TABLE_SIZE: u64 = 65_537;
 
+/// Largest accepted `maglev_table_size` (the table holds one 4-byte entry per slot).
+pub const MAX_MAGLEV_TABLE_SIZE: u64 = 5_000_011;
+
 /// How a cluster picks an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LbPolicy {
@@ -191,7 +194,10 @@ fn read_consistent(cx: &mut Ctx, c: &mut MapView<'_>) -> ConsistentConfig {
         out.replica_num = n;
     }
     out.max_vnode_num = u32_of(c.uint(cx, "max_vnode_num", u64::from(u32::MAX))).filter(|n| *n > 0);
-    if let Some(n) = c.uint(cx, "maglev_table_size", 1 << 32).filter(|n| *n > 0) {
+    if let Some(n) = c
+        .uint(cx, "maglev_table_size", MAX_MAGLEV_TABLE_SIZE)
+        .filter(|n| *n > 0)
+    {
         if is_prime(n) {
             out.maglev_table_size = n;
         } else {
@@ -345,9 +351,8 @@ pub(crate) fn read(cx: &mut Ctx, node: &Node, path: &str) -> Option<Cluster> {
     }
     let outlier_detection = m.map(cx, "outlier_detection").map(|mut o| {
         let out = OutlierDetection {
-            consecutive_errors: u32_of(o.uint(cx, "consecutive_errors", 1_000_000))
-                .unwrap_or(5)
-                .max(1),
+            // 0 switches ejection off.
+            consecutive_errors: u32_of(o.uint(cx, "consecutive_errors", 1_000_000)).unwrap_or(5),
             base_ejection_time: o
                 .duration(cx, "base_ejection_time")
                 .unwrap_or(Duration::from_secs(30)),

@@ -2,7 +2,7 @@
 //! targets, positions without gaps or repeats, `opt.values` not mixed with positions,
 //! `parameterTypes` arity, `mapType` syntax, and `allowInterfaces` for `opt.interface`.
 
-use super::java_type::is_valid_java_type;
+use super::java_type::java_type_problem;
 use super::{MapSource, MapTarget, Mapping, MappingParam};
 use crate::allow::AllowList;
 use crate::yaml::reader::{as_string, Ctx, MapView};
@@ -102,11 +102,11 @@ pub(crate) fn compile(
         };
         if let Some(t) = &map_type {
             let type_path = join_key(&item_path, "mapType");
-            if !is_valid_java_type(t) {
+            if let Some(why) = java_type_problem(t) {
                 cx.problem(
                     map_type_line,
                     &type_path,
-                    format!("{t:?} is not a Java type name"),
+                    format!("{t:?} is not a Java type name: {why}"),
                 );
             } else if target.is_some_and(|t| !matches!(t, MapTarget::Arg(_))) {
                 cx.problem(

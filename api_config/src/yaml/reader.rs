@@ -191,6 +191,21 @@ impl<'n> MapView<'n> {
         as_duration(cx, node, &self.child(key))
     }
 
+    /// `key` as a duration that must be greater than zero (a zero deadline would fail every call).
+    pub(crate) fn positive_duration(
+        &mut self,
+        cx: &mut Ctx,
+        key: &'static str,
+    ) -> Option<Duration> {
+        let line = self.key_line(key);
+        let d = self.duration(cx, key)?;
+        if d.is_zero() {
+            cx.problem(line, &self.child(key), "must be greater than 0".to_owned());
+            return None;
+        }
+        Some(d)
+    }
+
     /// `key` as a list of strings (a single string is a one-element list).
     pub(crate) fn string_list(&mut self, cx: &mut Ctx, key: &'static str) -> Option<Vec<String>> {
         let node = self.get(key)?;

@@ -8,6 +8,16 @@ use serde_json::Number;
 
 /// Longest accepted numeric string (digits, sign, point and exponent).
 pub(crate) const MAX_NUMBER_CHARS: usize = 10_000;
+
+/// A client value as shown in an error message: quoted, and cut after 40 characters so a
+/// hostile megabyte string is never echoed back.
+pub(crate) fn shown(s: &str) -> String {
+    const KEEP: usize = 40;
+    match s.char_indices().nth(KEEP) {
+        None => format!("{s:?}"),
+        Some((cut, _)) => format!("{:?}… ({} characters)", &s[..cut], s.chars().count()),
+    }
+}
 /// Longest `mag` array converted to decimal (4096 words = 131 072 bits).
 pub(crate) const MAX_MAG_WORDS: usize = 4096;
 /// 2^53: beyond this a JSON double no longer holds every integer exactly.
@@ -42,7 +52,7 @@ pub(crate) fn integer_from_number(
 /// An integer from a numeric string (`[+-]?[0-9]+`) within `min..=max`.
 pub(crate) fn integer_from_str(s: &str, min: i64, max: i64, java: &str) -> Result<i64, String> {
     if !is_integer_syntax(s) {
-        return Err(format!("{s:?} is not an integer ({java})"));
+        return Err(format!("{} is not an integer ({java})", shown(s)));
     }
     let digits = s.trim_start_matches(['+', '-']).trim_start_matches('0');
     if digits.len() > 20 {
@@ -50,7 +60,7 @@ pub(crate) fn integer_from_str(s: &str, min: i64, max: i64, java: &str) -> Resul
     }
     let v: i128 = s
         .parse()
-        .map_err(|_| format!("{s:?} is not an integer ({java})"))?;
+        .map_err(|_| format!("{} is not an integer ({java})", shown(s)))?;
     in_range(v, min, max, java)
 }
 
@@ -104,7 +114,7 @@ pub(crate) fn double_from_str(s: &str, java: &str) -> Result<f64, String> {
         _ => {}
     }
     if !is_decimal_syntax(s) {
-        return Err(format!("{s:?} is not a number ({java})"));
+        return Err(format!("{} is not a number ({java})", shown(s)));
     }
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),

@@ -53,6 +53,10 @@ pub struct InputPolicy {
     classes: BTreeSet<String>,
     /// Package names with a trailing `.`.
     packages: BTreeSet<String>,
+    /// Package trees (the package and every package below it), with a trailing `.`.
+    trees: BTreeSet<String>,
+    /// Any class at all (an operator's explicit `*`).
+    any: bool,
 }
 
 impl InputPolicy {
@@ -93,12 +97,30 @@ impl InputPolicy {
         }
     }
 
+    /// Allows every class in a package and its sub-packages (`org.example` allows
+    /// `org.example.dto.User`).
+    pub fn allow_package_tree(&mut self, package: &str) {
+        let package = package.trim_end_matches('.');
+        if !package.is_empty() {
+            self.trees.insert(format!("{package}."));
+        }
+    }
+
+    /// Allows any class name. This switches the protection off; only an operator's explicit
+    /// `allowClasses: ["*"]` does it.
+    pub fn allow_any(&mut self) {
+        self.any = true;
+    }
+
     /// True if a client may name `class`. Syntactically invalid names are never allowed.
     pub fn check_class(&self, class: &str) -> bool {
         if !is_class_name(class) {
             return false;
         }
-        if self.classes.contains(class) || SAFE_JDK_CLASSES.contains(&class) {
+        if self.any || self.classes.contains(class) || SAFE_JDK_CLASSES.contains(&class) {
+            return true;
+        }
+        if self.trees.iter().any(|t| class.starts_with(t.as_str())) {
             return true;
         }
         match class.rfind('.') {
@@ -110,11 +132,19 @@ impl InputPolicy {
     /// The configured entries for error messages: classes, then packages as `org.example.*`,
     /// at most a few, then `…`. The built-in JDK classes are not listed.
     pub fn describe(&self) -> String {
+        if self.any {
+            return "any class (*)".into();
+        }
         let entries: Vec<String> = self
             .classes
             .iter()
             .cloned()
             .chain(self.packages.iter().map(|p| format!("{p}*")))
+            .chain(
+                self.trees
+                    .iter()
+                    .map(|p| format!("{p}** (with sub-packages)")),
+            )
             .collect();
         if entries.is_empty() {
             return "JDK value types only".into();

@@ -182,8 +182,9 @@ impl<'a> Cursor<'a> {
 pub fn parse_date_millis(s: &str) -> Result<i64, String> {
     parse_date_inner(s).ok_or_else(|| {
         format!(
-            "{s:?} is not a date (expected ISO-8601 such as 2024-01-02T03:04:05Z, \
-             yyyy-MM-dd HH:mm:ss (UTC) or epoch milliseconds)"
+            "{} is not a date (expected ISO-8601 such as 2024-01-02T03:04:05Z, \
+             yyyy-MM-dd HH:mm:ss (UTC) or epoch milliseconds)",
+            super::number::shown(s)
         )
     })
 }
@@ -230,7 +231,10 @@ pub fn check_local_date(s: &str) -> Result<(), String> {
     let mut c = Cursor::new(s);
     match c.date() {
         Some(_) if c.at_end() => Ok(()),
-        _ => Err(format!("{s:?} is not an ISO local date (yyyy-MM-dd)")),
+        _ => Err(format!(
+            "{} is not an ISO local date (yyyy-MM-dd)",
+            super::number::shown(s)
+        )),
     }
 }
 
@@ -240,7 +244,8 @@ pub fn check_local_time(s: &str) -> Result<(), String> {
     match c.time(false) {
         Some(_) if c.at_end() => Ok(()),
         _ => Err(format!(
-            "{s:?} is not an ISO local time (HH:mm[:ss[.fffffffff]])"
+            "{} is not an ISO local time (HH:mm[:ss[.fffffffff]])",
+            super::number::shown(s)
         )),
     }
 }
@@ -253,7 +258,8 @@ pub fn check_local_date_time(s: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{s:?} is not an ISO local date-time (yyyy-MM-ddTHH:mm[:ss[.fffffffff]])"
+            "{} is not an ISO local date-time (yyyy-MM-ddTHH:mm[:ss[.fffffffff]])",
+            super::number::shown(s)
         ))
     }
 }

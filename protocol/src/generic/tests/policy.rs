@@ -81,3 +81,19 @@ fn describe_elides_long_lists() {
     assert!(text.ends_with(", …"), "{text}");
     assert_eq!(text.matches("p.C").count(), 8);
 }
+
+#[test]
+fn package_trees_and_any() {
+    let mut p = InputPolicy::default();
+    p.allow_package_tree("org.example");
+    assert!(p.check_class("org.example.User"));
+    assert!(p.check_class("org.example.dto.deep.Address"));
+    assert!(
+        !p.check_class("org.examples.User"),
+        "a prefix is not a package"
+    );
+    assert!(!p.check_class("com.sun.rowset.JdbcRowSetImpl"));
+    p.allow_any();
+    assert!(p.check_class("com.sun.rowset.JdbcRowSetImpl"));
+    assert!(!p.check_class("not a class"), "syntax still checked");
+}

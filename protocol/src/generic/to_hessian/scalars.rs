@@ -77,7 +77,10 @@ impl Converter<'_> {
             // serde_json prints the shortest text that reads back as the same double.
             Json::Number(n) => Ok(Value::String(n.to_string())),
             Json::String(s) if number::is_decimal_syntax(s) => Ok(Value::String(s.clone())),
-            Json::String(s) => Err(self.err(format!("{s:?} is not a decimal number ({ty})"))),
+            Json::String(s) => Err(self.err(format!(
+                "{} is not a decimal number ({ty})",
+                number::shown(s)
+            ))),
             _ => Err(self.expected("a JSON number or decimal string", ty, json)),
         }
     }
@@ -93,7 +96,9 @@ impl Converter<'_> {
                     })
             }
             Json::String(s) if number::is_integer_syntax(s) => Ok(Value::String(s.clone())),
-            Json::String(s) => Err(self.err(format!("{s:?} is not an integer ({ty})"))),
+            Json::String(s) => {
+                Err(self.err(format!("{} is not an integer ({ty})", number::shown(s))))
+            }
             _ => Err(self.expected("a JSON integer or integer string", ty, json)),
         }
     }

@@ -87,11 +87,12 @@ pub async fn start_with(config: &Config) -> Result<Running> {
             name: l.name.clone(),
             addr: resolve_listen(&l.address.address, l.address.port).await?,
             transport,
+            idle_timeout: l.hcm.idle_timeout,
         };
         let listener = server::bind(spec).await.map_err(|e| anyhow!(e))?;
         tracing::info!(listener = %l.name, addr = %listener.local_addr, "listening");
         bound.push((l.name.clone(), listener.local_addr));
-        let app = server::app(Arc::clone(&shared), i);
+        let app = server::app(Arc::clone(&shared), i, l.hcm.generate_request_id);
         let mut rx = stop_rx.clone();
         tasks.push(tokio::spawn(async move {
             listener

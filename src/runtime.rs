@@ -44,6 +44,8 @@ pub struct ListenerSite {
     pub routes: RouteTable,
     /// Call plans, index-aligned with `routes.routes()`.
     pub plans: Vec<Arc<CallPlan>>,
+    /// The `Server` response header (`server_name`).
+    pub server_header: Option<http::HeaderValue>,
 }
 
 /// What the terminal step needs to call a route's provider, compiled at load time.
@@ -254,7 +256,17 @@ impl Runtime {
                     hash_key: hash_keys.get(&cluster_name).cloned(),
                 }));
             }
+            let server_header = match &l.hcm.server_name {
+                Some(name) => Some(http::HeaderValue::from_str(name).map_err(|_| {
+                    err(format!(
+                        "listener {}: server_name {name:?} cannot be sent as a header",
+                        l.name
+                    ))
+                })?),
+                None => None,
+            };
             listeners.push(ListenerSite {
+                server_header,
                 name: l.name.clone(),
                 chain,
                 hcm: l.hcm.clone(),

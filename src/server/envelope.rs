@@ -23,23 +23,29 @@ use tower_http::trace::TraceLayer;
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// Generates request ids: a per-process random prefix and a counter (cheap and unique).
+/// With `enabled` false (`generate_request_id: false`) only client-sent ids are used.
 #[derive(Clone)]
 struct IdGen {
     prefix: Arc<str>,
     next: Arc<AtomicU64>,
+    enabled: bool,
 }
 
 impl IdGen {
-    fn new() -> Self {
+    fn new(enabled: bool) -> Self {
         IdGen {
             prefix: format!("{:08x}", rand::random::<u32>()).into(),
             next: Arc::new(AtomicU64::new(1)),
+            enabled,
         }
     }
 }
 
 impl MakeRequestId for IdGen {
     fn make_request_id<B>(&mut self, _req: &Request<B>) -> Option<RequestId> {
+        if !self.enabled {
+            return None;
+        }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
             .ok()
@@ -61,8 +67,8 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response<Body> {
 }
 
 /// The application for one listener: envelope + fallback handler bound to `listener` (an index
-/// into the runtime's listeners).
-pub fn app(shared: Arc<Shared>, listener: usize) -> Router {
+/// into the runtime's listeners). `generate_ids` is the listener's `generate_request_id`.
+pub fn app(shared: Arc<Shared>, listener: usize, generate_ids: bool) -> Router {
     let header = http::HeaderName::from_static(REQUEST_ID);
     Router::new()
         .fallback(move |req: Request<Body>| handle(Arc::clone(&shared), listener, req))
@@ -76,5 +82,5 @@ pub fn app(shared: Arc<Shared>, listener: usize) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::new(header.clone()))
-        .layer(SetRequestIdLayer::new(header, IdGen::new()))
+        .layer(SetRequestIdLayer::new(header, IdGen::new(generate_ids)))
 }

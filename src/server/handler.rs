@@ -55,5 +55,9 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
         },
     };
     site.chain.response(ran, &ctx, &mut resp);
+    if let Some(server) = &site.server_header {
+        resp.headers_mut()
+            .insert(http::header::SERVER, server.clone());
+    }
     resp
 }

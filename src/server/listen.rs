@@ -39,6 +39,8 @@ pub struct ListenerSpec {
     pub addr: SocketAddr,
     /// Protocol.
     pub transport: Transport,
+    /// Close HTTP/1.1 connections that send no request headers for this long.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// A bound listener, ready to serve.
@@ -87,6 +89,14 @@ impl BoundListener {
             builder = builder.http2_only();
         }
         builder.http1().keep_alive(true);
+        if let Some(idle) = self.spec.idle_timeout {
+            // hyper's header-read timer also runs while a keep-alive connection waits for its
+            // next request, so it closes idle HTTP/1.1 connections.
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(idle);
+        }
         tokio::pin!(stop);
         loop {
             let (stream, remote) = tokio::select! {

@@ -5,5 +5,6 @@
 mod balancing;
 mod cli;
 mod gateway_java;
+mod listener;
 mod samples;
 mod support;

@@ -47,9 +47,11 @@ pub struct HttpConnectionManager {
     pub timeout: Duration,
     /// `server_name`: the `Server` response header, if set.
     pub server_name: Option<String>,
-    /// `generate_request_id` (default false): add `x-request-id` when the client sent none.
+    /// `generate_request_id` (default true): add `x-request-id` when the client sent none
+    /// (`false` keeps the client's id only).
     pub generate_request_id: bool,
-    /// `idle_timeout`: close idle client connections after this long.
+    /// `idle_timeout`: close HTTP/1.1 client connections that send no request (headers) for
+    /// this long.
     pub idle_timeout: Option<Duration>,
 }
 
@@ -181,7 +183,7 @@ fn read_hcm(
         http_filters,
         timeout: c.duration(cx, "timeout").unwrap_or(DEFAULT_HCM_TIMEOUT),
         server_name: c.string(cx, "server_name").filter(|s| !s.is_empty()),
-        generate_request_id: c.bool(cx, "generate_request_id").unwrap_or(false),
+        generate_request_id: c.bool(cx, "generate_request_id").unwrap_or(true),
         idle_timeout: c.duration(cx, "idle_timeout"),
     };
     if hcm.timeout.is_zero() {

@@ -1,0 +1,102 @@
+//! Connection-manager settings through the real gateway: `server_name`, `generate_request_id`
+//! and `idle_timeout`.
+
+use crate::support::{client, Gateway, RustProvider};
+use anyhow::Result;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const API: &str = r#"name: l
+resources:
+  - path: /whoami
+    methods:
+      - httpVerb: GET
+        integrationRequest:
+          requestType: dubbo
+          interface: org.tianlu.sample.UserService
+          version: 1.0.0
+          method: whoAmI
+          clusterName: one
+          parameterTypes: []
+"#;
+
+fn conf(p: &RustProvider, extra: &str) -> String {
+    format!(
+        r#"static_resources:
+  listeners:
+    - name: test
+      protocol_type: HTTP
+      address:
+        socket_address: {{ address: 127.0.0.1, port: 0 }}
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+                - name: dgp.filter.http.apiconfig
+                  config: {{ path: api_config.yaml }}
+{extra}
+  clusters:
+    - name: one
+      endpoints:
+        - socket_address: {{ address: {}, port: {} }}
+"#,
+        p.addr.ip(),
+        p.addr.port()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_name_request_ids_and_idle_timeout() -> Result<()> {
+    let p = RustProvider::start("solo", None)?;
+    let extra = "              server_name: tianlu-test\n              generate_request_id: false\n              idle_timeout: 300ms";
+    let g = Gateway::start("listener", &conf(&p, extra), API).await?;
+    let c = client();
+
+    let resp = c.get(g.url("/whoami")).send().await?;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["server"], "tianlu-test");
+    assert!(
+        resp.headers().get("x-request-id").is_none(),
+        "generate_request_id: false adds no id"
+    );
+    let resp = c
+        .get(g.url("/whoami"))
+        .header("x-request-id", "client-7")
+        .send()
+        .await?;
+    assert_eq!(
+        resp.headers()["x-request-id"],
+        "client-7",
+        "a client id is kept"
+    );
+
+    // An idle keep-alive connection is closed by the gateway after idle_timeout.
+    let addr = g.base.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await?;
+    s.write_all(b"GET /whoami HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await?;
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).await?;
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    assert!(closed, "the idle connection must be closed");
+    g.stop().await;
+
+    // Defaults: ids are generated, no Server header.
+    let g = Gateway::start("listener-default", &conf(&p, ""), API).await?;
+    let resp = c.get(g.url("/whoami")).send().await?;
+    assert!(resp.headers().get("x-request-id").is_some());
+    assert!(resp.headers().get("server").is_none());
+    g.stop().await;
+    Ok(())
+}

@@ -1,8 +1,10 @@
 //! The admin listener (off unless `admin` is configured; loopback by default, and a
 //! non-loopback address requires a token): `/healthz` (the process is up), `/readyz` (every
-//! listener is bound and the runtime is loaded) and `/config` (the loaded configuration's
-//! summary and routes).
+//! listener is bound and the runtime is loaded), `/config` (the configuration in force: summary,
+//! routes, clusters, last reload outcome) and `POST /reload`. When a token is configured,
+//! `/config` and `/reload` require `Authorization: Bearer <token>`.
 
+use crate::reload::Reloader;
 use crate::server::Shared;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -17,15 +19,22 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Admin {
     shared: Arc<Shared>,
+    reloader: Arc<Reloader>,
     ready: Arc<AtomicBool>,
     token: Option<Arc<str>>,
 }
 
 impl Admin {
     /// Admin endpoints over `shared`; `ready` flips once listeners are bound.
-    pub fn new(shared: Arc<Shared>, ready: Arc<AtomicBool>, token: Option<String>) -> Self {
+    pub fn new(
+        shared: Arc<Shared>,
+        reloader: Arc<Reloader>,
+        ready: Arc<AtomicBool>,
+        token: Option<String>,
+    ) -> Self {
         Admin {
             shared,
+            reloader,
             ready,
             token: token.map(Into::into),
         }
@@ -37,6 +46,7 @@ impl Admin {
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
             .route("/config", get(config))
+            .route("/reload", axum::routing::post(reload))
             .with_state(self)
     }
 
@@ -82,6 +92,25 @@ async fn config(State(admin): State<Admin>, headers: HeaderMap) -> Response {
         .map(|c| json!({"name": c.name, "endpoints": c.addresses().iter().map(|a| a.to_string()).collect::<Vec<_>>()}))
         .collect();
     clusters.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    Json(json!({"summary": rt.summary, "listeners": listeners, "clusters": clusters}))
-        .into_response()
+    Json(json!({
+        "summary": rt.summary,
+        "listeners": listeners,
+        "clusters": clusters,
+        "reload": admin.reloader.status_json(),
+    }))
+    .into_response()
+}
+
+async fn reload(State(admin): State<Admin>, headers: HeaderMap) -> Response {
+    if !admin.authorized(&headers) {
+        return (StatusCode::UNAUTHORIZED, "admin token required").into_response();
+    }
+    match admin.reloader.reload().await {
+        Ok(summary) => Json(json!({"reloaded": true, "summary": summary})).into_response(),
+        Err(error) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"reloaded": false, "error": error})),
+        )
+            .into_response(),
+    }
 }

@@ -3,6 +3,7 @@
 //! in-flight requests up to the shutdown timeout.
 
 use crate::admin::Admin;
+use crate::reload::Reloader;
 use crate::runtime::Runtime;
 use crate::server::{self, ListenerSpec, Shared, Transport};
 use crate::upstream::ConnectionPool;
@@ -11,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tianlu_api_config::{Config, ListenerProtocol};
 use tianlu_protocol::dubbo::ClientConfig;
 use tokio::sync::watch;
@@ -23,6 +25,8 @@ pub struct Running {
     pub admin: Option<SocketAddr>,
     /// Shared state (runtime, pool).
     pub shared: Arc<Shared>,
+    /// Hot reload.
+    pub reloader: Arc<Reloader>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -68,6 +72,10 @@ pub async fn start_with(config: &Config) -> Result<Running> {
     let summary = runtime.summary.clone();
     let shared = Shared::new(runtime, pool);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let reloader = Reloader::new(Arc::clone(&shared), config);
+    reloader.watch_files(Duration::from_secs(1), stop_rx.clone());
+    #[cfg(unix)]
+    reloader.watch_sighup(stop_rx.clone());
     let drain = config.bootstrap.shutdown.timeout;
     let mut tasks = Vec::new();
     let mut bound = Vec::new();
@@ -116,7 +124,13 @@ pub async fn start_with(config: &Config) -> Result<Running> {
         let local = listener.local_addr()?;
         tracing::info!(addr = %local, "admin listening");
         admin_addr = Some(local);
-        let router = Admin::new(Arc::clone(&shared), Arc::clone(&ready), a.token.clone()).router();
+        let router = Admin::new(
+            Arc::clone(&shared),
+            Arc::clone(&reloader),
+            Arc::clone(&ready),
+            a.token.clone(),
+        )
+        .router();
         let mut rx = stop_rx.clone();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, router)
@@ -132,6 +146,7 @@ pub async fn start_with(config: &Config) -> Result<Running> {
         listeners: bound,
         admin: admin_addr,
         shared,
+        reloader,
         stop: stop_tx,
         tasks,
     })

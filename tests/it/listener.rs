@@ -100,3 +100,57 @@ async fn server_name_request_ids_and_idle_timeout() -> Result<()> {
     g.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2c_and_tls_listeners_serve_the_same_routes() -> Result<()> {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::{self, pki_types::ServerName};
+
+    let p = RustProvider::start("tls", None)?;
+
+    // HTTP/2 with prior knowledge on a plain HTTP listener.
+    let g = Gateway::start("h2c", &conf(&p, ""), API).await?;
+    let h2 = reqwest::Client::builder().http2_prior_knowledge().build()?;
+    let resp = h2.get(g.url("/whoami")).send().await?;
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    assert_eq!(resp.text().await?, "\"tls\"");
+    g.stop().await;
+
+    // HTTPS with a static certificate; ALPN picks HTTP/1.1 here.
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
+    let dir = crate::support::scratch_dir("tls-files");
+    std::fs::write(dir.join("cert.pem"), cert.cert.pem())?;
+    std::fs::write(dir.join("key.pem"), cert.signing_key.serialize_pem())?;
+    let https = conf(&p, "").replace(
+        "      protocol_type: HTTP\n",
+        &format!(
+            "      protocol_type: HTTPS\n      config:\n        tls: {{ cert: {}, key: {} }}\n",
+            dir.join("cert.pem").display(),
+            dir.join("key.pem").display()
+        ),
+    );
+    let g = Gateway::start("https", &https, API).await?;
+    let addr = g.base.trim_start_matches("http://").to_string();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone())?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = tokio::net::TcpStream::connect(&addr).await?;
+    let mut tls = connector
+        .connect(ServerName::try_from("localhost")?, tcp)
+        .await?;
+    tls.write_all(b"GET /whoami HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .await?;
+    let mut out = Vec::new();
+    tls.read_to_end(&mut out).await.ok();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.ends_with("\"tls\""), "{text}");
+    g.stop().await;
+    Ok(())
+}

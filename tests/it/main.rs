@@ -6,5 +6,6 @@ mod balancing;
 mod cli;
 mod gateway_java;
 mod listener;
+mod operations;
 mod samples;
 mod support;

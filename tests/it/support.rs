@@ -29,6 +29,8 @@ pub struct Gateway {
     pub base: String,
     /// The running gateway.
     pub running: Option<Running>,
+    /// Where its configuration files are.
+    pub dir: PathBuf,
 }
 
 impl Gateway {
@@ -45,6 +47,7 @@ impl Gateway {
         Ok(Gateway {
             base: format!("http://{addr}"),
             running: Some(running),
+            dir,
         })
     }
 

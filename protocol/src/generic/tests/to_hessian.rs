@@ -347,9 +347,18 @@ fn long_beyond_2_pow_53_round_trips_as_string() {
 #[test]
 fn long_bad_values_are_not_echoed_back() {
     let huge = "9".repeat(20_000) + "x";
-    for ty in ["java.math.BigDecimal", "java.math.BigInteger", "long", "java.util.Date"] {
+    for ty in [
+        "java.math.BigDecimal",
+        "java.math.BigInteger",
+        "long",
+        "java.util.Date",
+    ] {
         let err = conv(Json::String(huge.clone()), ty).unwrap_err();
         assert!(err.reason.len() < 300, "{ty}: {} bytes", err.reason.len());
-        assert!(err.reason.contains("20001 characters"), "{ty}: {}", err.reason);
+        assert!(
+            err.reason.contains("20001 characters"),
+            "{ty}: {}",
+            err.reason
+        );
     }
 }

@@ -1,0 +1,217 @@
+//! Hot reload: read → validate → build a new runtime → swap it in atomically. Any error keeps
+//! the last good runtime and is reported (log, admin `/config`). Triggers: a change of
+//! conf.yaml or any api_config file (polled once a second), SIGHUP, and the admin `POST /reload`.
+//! Listener changes (addresses, protocols, certificates) need a restart and are refused.
+
+use crate::runtime::Runtime;
+use crate::server::Shared;
+use serde_json::{json, Value as Json};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tianlu_api_config::{Config, Listener};
+use tokio::sync::Mutex as AsyncMutex;
+
+/// The outcome of the last reload attempt.
+#[derive(Debug, Clone, Default)]
+pub struct ReloadStatus {
+    /// Reloads that were applied.
+    pub applied: u64,
+    /// Reloads that were refused (the old runtime kept serving).
+    pub failed: u64,
+    /// The last error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// The summary of the runtime in force.
+    pub summary: String,
+}
+
+/// Reloads the configuration of a running gateway.
+pub struct Reloader {
+    shared: Arc<Shared>,
+    path: PathBuf,
+    listeners: Vec<Listener>,
+    /// Files whose change triggers a reload, with their last seen stamps.
+    watched: Mutex<Vec<(PathBuf, Option<(SystemTime, u64)>)>>,
+    status: Mutex<ReloadStatus>,
+    /// One reload at a time.
+    running: AsyncMutex<()>,
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+fn files_of(config: &Config) -> Vec<PathBuf> {
+    let mut files = vec![config.file.clone()];
+    files.extend(config.apis.iter().map(|a| a.file.clone()));
+    files
+}
+
+impl Reloader {
+    /// A reloader for the gateway started from `config`.
+    pub fn new(shared: Arc<Shared>, config: &Config) -> Arc<Self> {
+        let watched = files_of(config)
+            .into_iter()
+            .map(|f| {
+                let s = stamp(&f);
+                (f, s)
+            })
+            .collect();
+        let summary = shared.runtime.load().summary.clone();
+        Arc::new(Reloader {
+            shared,
+            path: config.file.clone(),
+            listeners: config.bootstrap.listeners.clone(),
+            watched: Mutex::new(watched),
+            status: Mutex::new(ReloadStatus {
+                summary,
+                ..ReloadStatus::default()
+            }),
+            running: AsyncMutex::new(()),
+        })
+    }
+
+    /// The last outcome.
+    pub fn status(&self) -> ReloadStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The status as JSON (for the admin API).
+    pub fn status_json(&self) -> Json {
+        let s = self.status();
+        json!({
+            "applied": s.applied,
+            "failed": s.failed,
+            "last_error": s.last_error,
+            "summary": s.summary,
+        })
+    }
+
+    /// Reloads now. On success the new runtime serves every request that starts afterwards;
+    /// requests already running finish on the old one.
+    pub async fn reload(&self) -> Result<String, String> {
+        let _one = self.running.lock().await;
+        let outcome = self.try_reload().await;
+        let mut status = self
+            .status
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &outcome {
+            Ok(summary) => {
+                status.applied += 1;
+                status.last_error = None;
+                status.summary = summary.clone();
+                tracing::info!("configuration reloaded: {summary}");
+            }
+            Err(e) => {
+                status.failed += 1;
+                status.last_error = Some(e.clone());
+                tracing::error!(
+                    "configuration reload refused; the previous one keeps serving:\n{e}"
+                );
+            }
+        }
+        outcome
+    }
+
+    async fn try_reload(&self) -> Result<String, String> {
+        let (config, warnings) = Config::load(&self.path).map_err(|e| e.to_string())?;
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
+        let binding = |l: &Listener| (l.name.clone(), l.protocol, l.address.clone(), l.tls.clone());
+        let now: Vec<_> = config.bootstrap.listeners.iter().map(binding).collect();
+        let before: Vec<_> = self.listeners.iter().map(binding).collect();
+        if now != before {
+            return Err(format!(
+                "{}: listeners changed (names, addresses, protocols or certificates); \
+                 those changes need a restart",
+                self.path.display()
+            ));
+        }
+        let runtime = Runtime::build(&config, &self.shared.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let summary = runtime.summary.clone();
+        self.shared.runtime.store(Arc::new(runtime));
+        // Follow the files the new configuration references.
+        let mut watched = self
+            .watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *watched = files_of(&config)
+            .into_iter()
+            .map(|f| {
+                let s = stamp(&f);
+                (f, s)
+            })
+            .collect();
+        Ok(summary)
+    }
+
+    /// True when a watched file changed since the last look (and remembers the new stamps).
+    fn files_changed(&self) -> bool {
+        let mut watched = self
+            .watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut changed = false;
+        for (path, seen) in watched.iter_mut() {
+            let now = stamp(path);
+            if now != *seen {
+                *seen = now;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Polls the configuration files every `every` and reloads on change, until `stop` fires.
+    pub fn watch_files(
+        self: &Arc<Self>,
+        every: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    _ = stop.changed() => return,
+                }
+                if me.files_changed() {
+                    // Let an editor finish writing before reading.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    me.files_changed();
+                    let _ = me.reload().await;
+                }
+            }
+        });
+    }
+
+    /// Reloads on SIGHUP until `stop` fires.
+    #[cfg(unix)]
+    pub fn watch_sighup(self: &Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        use tokio::signal::unix::{signal, SignalKind};
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let Ok(mut hup) = signal(SignalKind::hangup()) else {
+                tracing::warn!("cannot listen for SIGHUP; reload by file change or admin call");
+                return;
+            };
+            loop {
+                tokio::select! {
+                    _ = hup.recv() => {
+                        tracing::info!("SIGHUP: reloading the configuration");
+                        let _ = me.reload().await;
+                    }
+                    _ = stop.changed() => return,
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,199 @@
+//! Operations through the real gateway: hot reload under steady load (new routes appear with
+//! no failed request; a broken config is refused and the old routes keep serving) and graceful
+//! shutdown that finishes every accepted request.
+
+use crate::support::{client, Gateway, RustProvider};
+use anyhow::Result;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn conf(p: &RustProvider) -> String {
+    format!(
+        r#"static_resources:
+  listeners:
+    - name: test
+      protocol_type: HTTP
+      address:
+        socket_address: {{ address: 127.0.0.1, port: 0 }}
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+                - name: dgp.filter.http.apiconfig
+                  config: {{ path: api_config.yaml }}
+  clusters:
+    - name: one
+      endpoints:
+        - socket_address: {{ address: {}, port: {} }}
+  shutdown_config:
+    timeout: 5s
+admin:
+  address: 127.0.0.1
+  port: 0
+"#,
+        p.addr.ip(),
+        p.addr.port()
+    )
+}
+
+fn api(routes: &[(&str, &str, &str)]) -> String {
+    let mut out = String::from("name: ops\nresources:\n");
+    for (path, method, args) in routes {
+        out.push_str(&format!(
+            "  - path: {path}\n    methods:\n      - httpVerb: GET\n        integrationRequest:\n          requestType: dubbo\n          interface: org.tianlu.sample.UserService\n          version: 1.0.0\n          method: {method}\n          clusterName: one\n{args}"
+        ));
+    }
+    out
+}
+
+const WHOAMI: (&str, &str, &str) = ("/whoami", "whoAmI", "          parameterTypes: []\n");
+const USER: (&str, &str, &str) = (
+    "/users/{id}",
+    "getUser",
+    "          parameterTypes: [long]\n          mappingParams:\n            - { name: uri.id, mapTo: 0 }\n",
+);
+const SLOW: (&str, &str, &str) = (
+    "/slow/:ms",
+    "slow",
+    "          parameterTypes: [int]\n          mappingParams:\n            - { name: uri.ms, mapTo: 0 }\n",
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_reload_under_load_and_bad_configs_are_refused() -> Result<()> {
+    let p = RustProvider::start("ops", None)?;
+    let g = Gateway::start("reload", &conf(&p), &api(&[WHOAMI])).await?;
+    let admin = format!(
+        "http://{}",
+        g.running.as_ref().and_then(|r| r.admin).expect("admin")
+    );
+    let c = client();
+
+    // Steady load on the route that exists throughout.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut load = Vec::new();
+    for _ in 0..4 {
+        let (c, url, stop, ok, failed) = (
+            client(),
+            g.url("/whoami"),
+            Arc::clone(&stop),
+            Arc::clone(&ok),
+            Arc::clone(&failed),
+        );
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match c.get(&url).send().await {
+                    Ok(r) if r.status() == 200 => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+
+    assert_eq!(c.get(g.url("/users/1")).send().await?.status(), 404);
+    // A file change adds a route.
+    std::fs::write(g.dir.join("api_config.yaml"), api(&[WHOAMI, USER]))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if c.get(g.url("/users/1")).send().await?.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new route never appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A broken file is refused; the old routes keep serving and the error is reported.
+    std::fs::write(
+        g.dir.join("api_config.yaml"),
+        "name: broken\nresources:\n  - path: no-slash\n",
+    )?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status: serde_json::Value = c
+            .get(format!("{admin}/config"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if status["reload"]["failed"].as_u64().unwrap_or(0) >= 1 {
+            assert!(
+                status["reload"]["last_error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("api_config.yaml"),
+                "{status}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the broken config was not noticed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(c.get(g.url("/users/1")).send().await?.status(), 200);
+    let resp = c.post(format!("{admin}/reload")).send().await?;
+    assert_eq!(
+        resp.status(),
+        422,
+        "an explicit reload of a broken config is refused"
+    );
+
+    // Fixed again, reloaded through the admin call.
+    std::fs::write(g.dir.join("api_config.yaml"), api(&[WHOAMI]))?;
+    let resp: serde_json::Value = c
+        .post(format!("{admin}/reload"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(resp["reloaded"], true, "{resp}");
+    assert_eq!(c.get(g.url("/users/1")).send().await?.status(), 404);
+
+    stop.store(true, Ordering::Relaxed);
+    for t in load {
+        t.await?;
+    }
+    assert!(ok.load(Ordering::Relaxed) > 50, "load ran");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "no request failed across reloads"
+    );
+    g.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_accepted_requests() -> Result<()> {
+    let p = RustProvider::start("drain", None)?;
+    let mut g = Gateway::start("drain", &conf(&p), &api(&[SLOW])).await?;
+    let url = g.url("/slow/400");
+    let mut inflight = Vec::new();
+    for _ in 0..6 {
+        let (c, url) = (client(), url.clone());
+        inflight.push(tokio::spawn(async move {
+            let r = c.get(&url).send().await?;
+            let status = r.status().as_u16();
+            Ok::<_, reqwest::Error>((status, r.text().await?))
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let running = g.running.take().expect("running");
+    let addr = running.listeners[0].1;
+    let shutdown = tokio::spawn(running.shutdown());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no new connections once shutdown started"
+    );
+    for t in inflight {
+        let (status, body) = t.await??;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, "\"done after 400ms\"");
+    }
+    shutdown.await?;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! routes, clusters, last reload outcome) and `POST /reload`. When a token is configured,
 //! `/config` and `/reload` require `Authorization: Bearer <token>`.
 
+use crate::metrics::EndpointGauges;
 use crate::reload::Reloader;
 use crate::server::Shared;
 use axum::extract::State;
@@ -46,6 +47,7 @@ impl Admin {
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
             .route("/config", get(config))
+            .route("/metrics", get(metrics))
             .route("/reload", axum::routing::post(reload))
             .with_state(self)
     }
@@ -99,6 +101,31 @@ async fn config(State(admin): State<Admin>, headers: HeaderMap) -> Response {
         "reload": admin.reloader.status_json(),
     }))
     .into_response()
+}
+
+async fn metrics(State(admin): State<Admin>) -> Response {
+    let rt = admin.shared.runtime.load_full();
+    let mut gauges = std::collections::BTreeMap::new();
+    for c in rt.clusters.values() {
+        for ep in &c.snapshot().endpoints {
+            gauges.insert(
+                (c.name.clone(), ep.id.clone()),
+                EndpointGauges {
+                    in_flight: ep.client.in_flight(),
+                    connected: ep.client.is_connected(),
+                    ejected: ep.outlier.is_ejected(),
+                },
+            );
+        }
+    }
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        admin.shared.metrics.render(&gauges),
+    )
+        .into_response()
 }
 
 async fn reload(State(admin): State<Admin>, headers: HeaderMap) -> Response {

@@ -36,6 +36,12 @@ pub enum GatewayError {
     /// A security rule refused the request (interface or class not allowed, …).
     #[error("{reason}")]
     Forbidden { reason: String },
+    /// The request carries no valid credentials (API key, JWT).
+    #[error("{reason}")]
+    Unauthorized { reason: String },
+    /// A rate limit refused the request; a token is due after `retry_after`.
+    #[error("rate limit exceeded; retry in {}s", retry_after_secs(*retry_after))]
+    RateLimited { retry_after: Duration },
 
     // ---- upstream: the provider side ----
     /// The cluster has no usable provider.
@@ -82,6 +88,8 @@ impl GatewayError {
             GatewayError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             GatewayError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            GatewayError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            GatewayError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             GatewayError::NoProvider { .. } => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::Upstream { source, .. } => call_error_status(source),
             GatewayError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
@@ -100,6 +108,8 @@ impl GatewayError {
             GatewayError::BadRequest { .. } => "BAD_REQUEST",
             GatewayError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             GatewayError::Forbidden { .. } => "FORBIDDEN",
+            GatewayError::Unauthorized { .. } => "UNAUTHORIZED",
+            GatewayError::RateLimited { .. } => "RATE_LIMITED",
             GatewayError::NoProvider { .. } => "NO_PROVIDER",
             GatewayError::Upstream { source, .. } => call_error_code(source),
             GatewayError::Timeout { .. } => "UPSTREAM_TIMEOUT",
@@ -148,6 +158,9 @@ impl GatewayError {
             GatewayError::MethodNotAllowed { allowed, .. } => {
                 body.insert("allowed".into(), json!(allowed));
             }
+            GatewayError::RateLimited { retry_after } => {
+                body.insert("retry_after".into(), json!(retry_after_secs(*retry_after)));
+            }
             GatewayError::Business { exception } => {
                 body.insert("exception".into(), json!(exception.class));
                 let mut detail = Map::new();
@@ -183,13 +196,28 @@ impl GatewayError {
         let status = self.status();
         let body = self.body(request_id);
         let mut resp = (status, axum::Json(body)).into_response();
-        if let GatewayError::MethodNotAllowed { allowed, .. } = &self {
-            if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
-                resp.headers_mut().insert(header::ALLOW, v);
+        match &self {
+            GatewayError::MethodNotAllowed { allowed, .. } => {
+                if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+                    resp.headers_mut().insert(header::ALLOW, v);
+                }
             }
+            GatewayError::RateLimited { retry_after } => {
+                resp.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after_secs(*retry_after)),
+                );
+            }
+            _ => {}
         }
         resp
     }
+}
+
+/// `Retry-After` seconds for a wait: rounded up, at least 1.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
 }
 
 /// HTTP status for a transport/protocol failure of a provider call.

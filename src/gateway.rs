@@ -3,6 +3,7 @@
 //! in-flight requests up to the shutdown timeout.
 
 use crate::admin::Admin;
+use crate::metrics::Metrics;
 use crate::reload::Reloader;
 use crate::runtime::Runtime;
 use crate::server::{self, ListenerSpec, Shared, Transport};
@@ -68,9 +69,10 @@ pub async fn start_with(config: &Config) -> Result<Running> {
         client.connect_timeout = t;
     }
     let pool = Arc::new(ConnectionPool::new(client));
-    let runtime = Runtime::build(config, &pool).await?;
+    let metrics = Arc::new(Metrics::default());
+    let runtime = Runtime::build(config, &pool, &metrics).await?;
     let summary = runtime.summary.clone();
-    let shared = Shared::new(runtime, pool);
+    let shared = Shared::new(runtime, pool, metrics);
     let (stop_tx, stop_rx) = watch::channel(false);
     let reloader = Reloader::new(Arc::clone(&shared), config);
     reloader.watch_files(Duration::from_secs(1), stop_rx.clone());

@@ -4,6 +4,7 @@
 
 use crate::error::GatewayError;
 use crate::filter::RequestCtx;
+use crate::metrics::RouteStats;
 use crate::runtime::{CallPlan, ListenerSite, Runtime};
 use crate::upstream::balance::hash_key;
 use axum::body::Body;
@@ -12,6 +13,8 @@ use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::Value as Json;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 use tianlu_api_config::{HashKey, Lookup, MapSource, MappingError, MappingErrorKind, RequestView};
 use tianlu_protocol::dubbo::{CallError, RpcOutcome, RpcResponse};
@@ -21,12 +24,14 @@ use tianlu_protocol::generic::{
 use tianlu_protocol::hessian2::Value;
 use tianlu_protocol::invocation::Invocation;
 
-/// Serves one request that the filter chain let through.
+/// Serves one request that the filter chain let through. `stats` receives the matched route's
+/// counters, so the caller can record the final status against the route.
 pub async fn serve(
     _runtime: &Runtime,
     site: &ListenerSite,
     ctx: &mut RequestCtx,
     body: Body,
+    stats: &mut Option<Arc<RouteStats>>,
 ) -> Result<Response, GatewayError> {
     let method = ctx.method.as_str();
     let path = ctx.uri.path();
@@ -65,6 +70,7 @@ pub async fn serve(
             reason: format!("no call plan for route {}", route.label()),
         })?;
     ctx.route = Some(plan.label.clone());
+    *stats = Some(Arc::clone(&plan.stats));
     if !route.enabled {
         return Err(GatewayError::ApiDisabled);
     }
@@ -187,6 +193,10 @@ pub async fn serve(
     invocation
         .attachments
         .push(("tianlu.request_id".into(), ctx.request_id.clone()));
+    // Attachments filters asked for (API-key owner, JWT claims).
+    invocation
+        .attachments
+        .extend(ctx.attachments.iter().cloned());
 
     let outcome = call(plan, &invocation, hash, ctx).await?;
     shape(outcome, plan)
@@ -282,10 +292,12 @@ async fn call(
         }
         match endpoint.client.call(invocation, remaining).await {
             Ok(resp) => {
+                endpoint.stats.ok.fetch_add(1, Ordering::Relaxed);
                 snapshot.record(i, false);
                 return Ok(resp);
             }
             Err(err) => {
+                endpoint.stats.errors.fetch_add(1, Ordering::Relaxed);
                 let transport = matches!(
                     err,
                     CallError::Connect { .. }

@@ -27,6 +27,7 @@ pub mod error;
 pub mod filter;
 pub mod gateway;
 pub mod invoke;
+pub mod metrics;
 pub mod reload;
 pub mod runtime;
 pub mod server;

@@ -102,12 +102,20 @@ impl Reloader {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match &outcome {
             Ok(summary) => {
+                self.shared
+                    .metrics
+                    .reloads_applied
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 status.applied += 1;
                 status.last_error = None;
                 status.summary = summary.clone();
                 tracing::info!("configuration reloaded: {summary}");
             }
             Err(e) => {
+                self.shared
+                    .metrics
+                    .reloads_failed
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 status.failed += 1;
                 status.last_error = Some(e.clone());
                 tracing::error!(
@@ -133,7 +141,7 @@ impl Reloader {
                 self.path.display()
             ));
         }
-        let runtime = Runtime::build(&config, &self.shared.pool)
+        let runtime = Runtime::build(&config, &self.shared.pool, &self.shared.metrics)
             .await
             .map_err(|e| e.to_string())?;
         let summary = runtime.summary.clone();

@@ -4,6 +4,7 @@
 //! swapped in whole, so a request never sees half of a reload.
 
 use crate::filter::{self, Chain};
+use crate::metrics::{Metrics, RouteStats};
 use crate::upstream::balance::{HashTuning, Policy};
 use crate::upstream::{
     Cluster, ClusterSettings, ConnectionPool, EndpointSpec, HealthCheck, OutlierConfig,
@@ -46,6 +47,8 @@ pub struct ListenerSite {
     pub plans: Vec<Arc<CallPlan>>,
     /// The `Server` response header (`server_name`).
     pub server_header: Option<http::HeaderValue>,
+    /// Counters for requests that matched no route.
+    pub unmatched: Arc<RouteStats>,
 }
 
 /// What the terminal step needs to call a route's provider, compiled at load time.
@@ -66,6 +69,8 @@ pub struct CallPlan {
     pub retries: u32,
     /// What consistent-hash policies hash.
     pub hash_key: Option<HashKey>,
+    /// Request counters of the route.
+    pub stats: Arc<RouteStats>,
 }
 
 /// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
@@ -103,7 +108,11 @@ pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
 
 impl Runtime {
     /// Builds the runtime for `config`, reusing connections from `pool`.
-    pub async fn build(config: &Config, pool: &Arc<ConnectionPool>) -> Result<Runtime, BuildError> {
+    pub async fn build(
+        config: &Config,
+        pool: &Arc<ConnectionPool>,
+        metrics: &Arc<Metrics>,
+    ) -> Result<Runtime, BuildError> {
         let file = config.file.display().to_string();
         let err = |message: String| BuildError {
             file: file.clone(),
@@ -145,7 +154,7 @@ impl Runtime {
                     })
                     .unwrap_or_default(),
             };
-            let cluster = Arc::new(Cluster::new(&c.name, settings, &specs, pool));
+            let cluster = Arc::new(Cluster::new(&c.name, settings, &specs, pool, metrics));
             if let Some(h) = &c.health_check {
                 HealthCheck {
                     timeout: h.timeout,
@@ -233,6 +242,7 @@ impl Runtime {
                                     settings,
                                     &[EndpointSpec { addr, weight: 100 }],
                                     pool,
+                                    metrics,
                                 ));
                                 clusters.insert(key, Arc::clone(&c));
                                 c
@@ -242,6 +252,7 @@ impl Runtime {
                 };
                 let cluster_name = cluster.name.clone();
                 plans.push(Arc::new(CallPlan {
+                    stats: metrics.route(&l.name, &label),
                     label,
                     declared_types,
                     policy,
@@ -266,6 +277,7 @@ impl Runtime {
                 None => None,
             };
             listeners.push(ListenerSite {
+                unmatched: metrics.route(&l.name, "<unmatched>"),
                 server_header,
                 name: l.name.clone(),
                 chain,

@@ -6,12 +6,27 @@
 //! example in `docs/configuration.md`.
 
 mod access_log;
+mod apikey;
+mod authority;
 mod body_limit;
 mod cors;
+mod fault;
+mod headers;
+mod jwt;
+mod jwt_keys;
+mod mock;
+mod ratelimit;
 
 pub use access_log::AccessLog;
+pub use apikey::ApiKeyFilter;
+pub use authority::Authority;
 pub use body_limit::BodyLimit;
 pub use cors::{Cors, CorsSettings};
+pub use fault::FaultInjection;
+pub use headers::Headers;
+pub use jwt::Jwt;
+pub use mock::Mock;
+pub use ratelimit::RateLimit;
 
 use axum::response::Response;
 use http::{HeaderMap, Method, Uri};
@@ -40,6 +55,9 @@ pub struct RequestCtx {
     pub upstream: Option<String>,
     /// The largest body this request may carry; filters may lower it.
     pub body_limit: usize,
+    /// Dubbo attachments filters ask for (an API key's owner, JWT claims); the terminal step
+    /// copies them into the invocation.
+    pub attachments: Vec<(String, String)>,
 }
 
 /// The outcome of a filter's request phase.
@@ -137,6 +155,13 @@ pub fn build_filter(cfg: &HttpFilterConfig) -> Result<Option<Arc<dyn HttpFilter>
         HttpFilterConfig::BodyLimit(c) => Some(Arc::new(BodyLimit::new(
             usize::try_from(c.max_bytes).unwrap_or(usize::MAX),
         ))),
+        HttpFilterConfig::RateLimit(c) => Some(Arc::new(RateLimit::new(c))),
+        HttpFilterConfig::Authority(c) => Some(Arc::new(Authority::new(c))),
+        HttpFilterConfig::ApiKey(c) => Some(Arc::new(ApiKeyFilter::new(c)?)),
+        HttpFilterConfig::Jwt(c) => Some(Arc::new(Jwt::new(c)?)),
+        HttpFilterConfig::Headers(c) => Some(Arc::new(Headers::new(c)?)),
+        HttpFilterConfig::FaultInjection(c) => Some(Arc::new(FaultInjection::new(c))),
+        HttpFilterConfig::Mock(c) => Some(Arc::new(Mock::new(c)?)),
         HttpFilterConfig::ApiConfig(_) | HttpFilterConfig::DubboProxy(_) => None,
     })
 }
@@ -175,6 +200,7 @@ pub(crate) mod testing {
             route: None,
             upstream: None,
             body_limit: 1 << 20,
+            attachments: Vec::new(),
         }
     }
 }

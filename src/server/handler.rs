@@ -40,11 +40,13 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
         route: None,
         upstream: None,
         body_limit: site.max_body,
+        attachments: Vec::new(),
     };
     let (ran, reply) = site.chain.request(&mut ctx).await;
+    let mut stats = None;
     let mut resp = match reply {
         Some(resp) => resp,
-        None => match crate::invoke::serve(&runtime, site, &mut ctx, body).await {
+        None => match crate::invoke::serve(&runtime, site, &mut ctx, body, &mut stats).await {
             Ok(resp) => resp,
             Err(err) => {
                 if err.status().is_server_error() {
@@ -59,5 +61,9 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
         resp.headers_mut()
             .insert(http::header::SERVER, server.clone());
     }
+    stats
+        .as_deref()
+        .unwrap_or(&site.unmatched)
+        .observe(resp.status().as_u16(), started.elapsed());
     resp
 }

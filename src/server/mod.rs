@@ -11,6 +11,7 @@ pub use envelope::app;
 pub use handler::handle;
 pub use listen::{bind, BoundListener, ListenerSpec, Transport};
 
+use crate::metrics::Metrics;
 use crate::runtime::Runtime;
 use crate::upstream::ConnectionPool;
 use arc_swap::ArcSwap;
@@ -23,14 +24,17 @@ pub struct Shared {
     pub runtime: ArcSwap<Runtime>,
     /// Provider connections.
     pub pool: Arc<ConnectionPool>,
+    /// Metrics (kept across reloads).
+    pub metrics: Arc<Metrics>,
 }
 
 impl Shared {
     /// Shared state around an initial runtime.
-    pub fn new(runtime: Runtime, pool: Arc<ConnectionPool>) -> Arc<Self> {
+    pub fn new(runtime: Runtime, pool: Arc<ConnectionPool>, metrics: Arc<Metrics>) -> Arc<Self> {
         Arc::new(Shared {
             runtime: ArcSwap::from_pointee(runtime),
             pool,
+            metrics,
         })
     }
 }

@@ -5,6 +5,7 @@
 use super::balance::{self, Balancer, HashTuning, Member, PickContext, Policy};
 use super::outlier::{Outlier, OutlierConfig};
 use super::pool::ConnectionPool;
+use crate::metrics::{EndpointStats, Metrics};
 use arc_swap::ArcSwap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +35,8 @@ pub struct UpstreamEndpoint {
     pub outlier: Outlier,
     /// Active health-check verdict (true until a check says otherwise).
     pub healthy: AtomicBool,
+    /// Call counters (kept across reloads).
+    pub stats: Arc<EndpointStats>,
 }
 
 /// How a cluster balances and ejects.
@@ -100,6 +103,9 @@ impl Snapshot {
             .count();
         let budget = self.endpoints.len() * self.outlier.max_ejection_percent as usize / 100;
         if ep.outlier.failure(&self.outlier, ejected < budget) {
+            ep.stats
+                .ejections
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::warn!(endpoint = %ep.id, "endpoint ejected after consecutive failures");
         }
     }
@@ -111,6 +117,7 @@ pub struct Cluster {
     pub name: String,
     settings: ClusterSettings,
     snapshot: ArcSwap<Snapshot>,
+    metrics: Arc<Metrics>,
 }
 
 impl Cluster {
@@ -120,12 +127,15 @@ impl Cluster {
         settings: ClusterSettings,
         specs: &[EndpointSpec],
         pool: &ConnectionPool,
+        metrics: &Arc<Metrics>,
     ) -> Self {
-        let snapshot = build_snapshot(&settings, specs, pool, &[]);
+        let name = name.into();
+        let snapshot = build_snapshot(&name, &settings, specs, pool, &[], metrics);
         Cluster {
-            name: name.into(),
+            name,
             settings,
             snapshot: ArcSwap::from_pointee(snapshot),
+            metrics: Arc::clone(metrics),
         }
     }
 
@@ -137,7 +147,14 @@ impl Cluster {
     /// Replaces the endpoint set. Endpoints that stay keep their health and ejection state.
     pub fn update(&self, specs: &[EndpointSpec], pool: &ConnectionPool) {
         let old = self.snapshot.load_full();
-        let next = build_snapshot(&self.settings, specs, pool, &old.endpoints);
+        let next = build_snapshot(
+            &self.name,
+            &self.settings,
+            specs,
+            pool,
+            &old.endpoints,
+            &self.metrics,
+        );
         self.snapshot.store(Arc::new(next));
     }
 
@@ -153,10 +170,12 @@ impl Cluster {
 }
 
 fn build_snapshot(
+    cluster: &str,
     settings: &ClusterSettings,
     specs: &[EndpointSpec],
     pool: &ConnectionPool,
     previous: &[Arc<UpstreamEndpoint>],
+    metrics: &Metrics,
 ) -> Snapshot {
     let mut endpoints: Vec<Arc<UpstreamEndpoint>> = Vec::with_capacity(specs.len());
     for spec in specs {
@@ -175,6 +194,7 @@ fn build_snapshot(
                 client: pool.endpoint(spec.addr),
                 outlier: Outlier::default(),
                 healthy: AtomicBool::new(true),
+                stats: metrics.endpoint(cluster, &spec.addr.to_string()),
             }),
         });
     }

@@ -4,6 +4,7 @@
 
 mod balancing;
 mod cli;
+mod filters;
 mod gateway_java;
 mod listener;
 mod operations;

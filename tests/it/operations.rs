@@ -197,3 +197,49 @@ async fn graceful_shutdown_finishes_accepted_requests() -> Result<()> {
     shutdown.await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_known_traffic() -> Result<()> {
+    let p = RustProvider::start("metrics", None)?;
+    let g = Gateway::start("metrics", &conf(&p), &api(&[WHOAMI, USER])).await?;
+    let admin = format!(
+        "http://{}",
+        g.running.as_ref().and_then(|r| r.admin).expect("admin")
+    );
+    let c = client();
+    for _ in 0..3 {
+        assert_eq!(c.get(g.url("/whoami")).send().await?.status(), 200);
+    }
+    assert_eq!(c.get(g.url("/users/999")).send().await?.status(), 500);
+    assert_eq!(c.get(g.url("/users/x")).send().await?.status(), 400);
+    assert_eq!(c.get(g.url("/nowhere")).send().await?.status(), 404);
+    let resp = c.get(format!("{admin}/metrics")).send().await?;
+    assert!(resp.headers()["content-type"]
+        .to_str()?
+        .starts_with("text/plain"));
+    let text = resp.text().await?;
+    let ep = p.addr.to_string();
+    for line in [
+        "tianlu_requests_total{listener=\"test\",route=\"GET /whoami\",status=\"200\"} 3"
+            .to_string(),
+        "tianlu_requests_total{listener=\"test\",route=\"GET /users/{id}\",status=\"500\"} 1"
+            .into(),
+        "tianlu_requests_total{listener=\"test\",route=\"GET /users/{id}\",status=\"400\"} 1"
+            .into(),
+        "tianlu_requests_total{listener=\"test\",route=\"<unmatched>\",status=\"404\"} 1".into(),
+        "tianlu_request_duration_seconds_count{listener=\"test\",route=\"GET /whoami\"} 3".into(),
+        // 3 answers plus the exception (the provider answered); the 400 never left the gateway.
+        format!(
+            "tianlu_upstream_calls_total{{cluster=\"one\",endpoint=\"{ep}\",outcome=\"ok\"}} 4"
+        ),
+        format!(
+            "tianlu_upstream_calls_total{{cluster=\"one\",endpoint=\"{ep}\",outcome=\"error\"}} 0"
+        ),
+        format!("tianlu_upstream_connected{{cluster=\"one\",endpoint=\"{ep}\"}} 1"),
+        "tianlu_reloads_total{outcome=\"applied\"} 0".into(),
+    ] {
+        assert!(text.contains(&line), "missing {line}\n{text}");
+    }
+    g.stop().await;
+    Ok(())
+}

@@ -1,5 +1,7 @@
 //! HTTP filters of the connection manager (`http_filters[]`), read into the typed
 //! [`HttpFilterConfig`] the gateway matches on. Unknown names are errors that list the known ones.
+//! The request-policy filters (rate limit, authority, API key, JWT, headers, fault injection,
+//! mock) each read their config in a submodule of this one.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -7,6 +9,29 @@ use std::time::Duration;
 use super::cluster::LbPolicy;
 use crate::yaml::reader::{Ctx, MapView};
 use crate::yaml::{Kind, Node};
+
+mod apikey;
+mod authority;
+mod common;
+mod fault;
+mod headers;
+mod jwt;
+mod mock;
+mod ratelimit;
+
+pub use apikey::{
+    parse_keys_file, ApiKey, ApiKeyConfig, DEFAULT_API_KEY_ATTACHMENT, DEFAULT_API_KEY_HEADER,
+};
+pub use authority::{AuthorityConfig, AuthorityRule, IpNet, Strategy};
+pub use common::{PathMatch, Secret};
+pub use fault::{FaultAction, FaultConfig, FaultRule};
+pub use headers::{HeaderOps, HeadersConfig};
+pub use jwt::{
+    JwtConfig, JwtKeys, JwtProvider, JwtRequires, JwtRule, TokenHeader, DEFAULT_JWKS_REFRESH,
+    DEFAULT_JWKS_TIMEOUT, DEFAULT_JWT_LEEWAY, JWT_ALGORITHMS,
+};
+pub use mock::{MockConfig, MockRule};
+pub use ratelimit::{RateLimitConfig, RateLimitKey, RateLimitRule, DEFAULT_MAX_KEYS};
 
 /// `dgp.filter.http.apiconfig`.
 pub const API_CONFIG_FILTER: &str = "dgp.filter.http.apiconfig";
@@ -18,14 +43,38 @@ pub const CORS_FILTER: &str = "dgp.filter.http.cors";
 pub const ACCESS_LOG_FILTER: &str = "dgp.filter.http.accesslog";
 /// `tianlu.filter.http.bodylimit`.
 pub const BODY_LIMIT_FILTER: &str = "tianlu.filter.http.bodylimit";
+/// `dgp.filter.http.ratelimit`.
+pub const RATE_LIMIT_FILTER: &str = "dgp.filter.http.ratelimit";
+/// `dgp.filter.http.authority`.
+pub const AUTHORITY_FILTER: &str = "dgp.filter.http.authority";
+/// `tianlu.filter.http.apikey`.
+pub const API_KEY_FILTER: &str = "tianlu.filter.http.apikey";
+/// `dgp.filter.http.auth.jwt`.
+pub const JWT_FILTER: &str = "dgp.filter.http.auth.jwt";
+/// `tianlu.filter.http.headers`.
+pub const HEADERS_FILTER: &str = "tianlu.filter.http.headers";
+/// `dgp.filter.http.header`: pixiu's name for [`HEADERS_FILTER`] (a no-op in pixiu, real here).
+pub const PIXIU_HEADER_FILTER: &str = "dgp.filter.http.header";
+/// `dgp.filter.http.faultinjection`.
+pub const FAULT_INJECTION_FILTER: &str = "dgp.filter.http.faultinjection";
+/// `tianlu.filter.http.mock`.
+pub const MOCK_FILTER: &str = "tianlu.filter.http.mock";
 
 /// Every HTTP filter name tianlu knows.
-pub const KNOWN_HTTP_FILTERS: [&str; 5] = [
+pub const KNOWN_HTTP_FILTERS: [&str; 13] = [
     API_CONFIG_FILTER,
     DUBBO_PROXY_FILTER,
     CORS_FILTER,
     ACCESS_LOG_FILTER,
     BODY_LIMIT_FILTER,
+    RATE_LIMIT_FILTER,
+    AUTHORITY_FILTER,
+    API_KEY_FILTER,
+    JWT_FILTER,
+    HEADERS_FILTER,
+    PIXIU_HEADER_FILTER,
+    FAULT_INJECTION_FILTER,
+    MOCK_FILTER,
 ];
 
 /// Default `timeout_config.connect_timeout`.
@@ -57,6 +106,20 @@ pub enum HttpFilterConfig {
     AccessLog(AccessLogConfig),
     /// `tianlu.filter.http.bodylimit`.
     BodyLimit(BodyLimitConfig),
+    /// `dgp.filter.http.ratelimit`.
+    RateLimit(RateLimitConfig),
+    /// `dgp.filter.http.authority`.
+    Authority(AuthorityConfig),
+    /// `tianlu.filter.http.apikey`.
+    ApiKey(ApiKeyConfig),
+    /// `dgp.filter.http.auth.jwt`.
+    Jwt(Box<JwtConfig>),
+    /// `tianlu.filter.http.headers` and `dgp.filter.http.header`.
+    Headers(HeadersConfig),
+    /// `dgp.filter.http.faultinjection`.
+    FaultInjection(FaultConfig),
+    /// `tianlu.filter.http.mock`.
+    Mock(MockConfig),
 }
 
 /// `dgp.filter.http.apiconfig` config.
@@ -113,25 +176,20 @@ pub struct BodyLimitConfig {
 }
 
 /// pixiu filters tianlu does not have (a clearer message than "unknown").
-const PIXIU_ONLY: [&str; 20] = [
+const PIXIU_ONLY: [&str; 15] = [
     "dgp.filter.http.directdubboproxy",
     "dgp.filter.http.httpproxy",
     "dgp.filter.http.grpcproxy",
     "dgp.filter.http.loadbalance",
     "dgp.filter.http.proxyrewrite",
     "dgp.filter.http.webassembly",
-    "dgp.filter.http.auth.jwt",
     "dgp.filter.http.auth.mcp",
     "dgp.filter.http.auth.saml",
-    "dgp.filter.http.authority",
     "dgp.filter.http.csrf",
     "dgp.filter.http.event",
-    "dgp.filter.http.faultinjection",
-    "dgp.filter.http.header",
     "dgp.filter.http.host",
     "dgp.filter.http.metric",
     "dgp.filter.http.prometheusmetric",
-    "dgp.filter.http.ratelimit",
     "dgp.filter.http.circuitbreaker",
     "dgp.filters.tracing",
 ];
@@ -246,6 +304,15 @@ pub(crate) fn read(cx: &mut Ctx, node: &Node, path: &str, base: &Path) -> Option
                 None
             }
         },
+        RATE_LIMIT_FILTER => ratelimit::read(cx, &mut c).map(HttpFilterConfig::RateLimit),
+        AUTHORITY_FILTER => authority::read(cx, &mut c).map(HttpFilterConfig::Authority),
+        API_KEY_FILTER => apikey::read(cx, &mut c, base).map(HttpFilterConfig::ApiKey),
+        JWT_FILTER => jwt::read(cx, &mut c).map(|j| HttpFilterConfig::Jwt(Box::new(j))),
+        HEADERS_FILTER | PIXIU_HEADER_FILTER => {
+            headers::read(cx, &mut c).map(HttpFilterConfig::Headers)
+        }
+        FAULT_INJECTION_FILTER => fault::read(cx, &mut c).map(HttpFilterConfig::FaultInjection),
+        MOCK_FILTER => mock::read(cx, &mut c).map(HttpFilterConfig::Mock),
         other => {
             let what = if PIXIU_ONLY.contains(&other) {
                 "is a pixiu filter that tianlu does not support yet"

@@ -3,6 +3,7 @@
 
 mod api_validation;
 mod bootstrap_validation;
+mod filter_validation;
 mod load;
 mod mapping;
 mod robustness;

@@ -197,6 +197,14 @@ pub async fn serve(
     invocation
         .attachments
         .extend(ctx.attachments.iter().cloned());
+    // W3C trace context travels to the provider as attachments, as Dubbo's tracing expects.
+    for name in ["traceparent", "tracestate"] {
+        if let Some(v) = ctx.headers.get(name).and_then(|v| v.to_str().ok()) {
+            invocation
+                .attachments
+                .push((name.to_string(), v.to_string()));
+        }
+    }
 
     let outcome = call(plan, &invocation, hash, ctx).await?;
     shape(outcome, plan)

@@ -243,3 +243,28 @@ async fn metrics_count_known_traffic() -> Result<()> {
     g.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_id_and_trace_context_reach_the_provider() -> Result<()> {
+    let p = RustProvider::start("att", None)?;
+    let api = "name: att\nresources:\n  - path: /att/:key\n    methods:\n      - httpVerb: GET\n        integrationRequest:\n          requestType: dubbo\n          interface: org.tianlu.sample.EchoService\n          method: attachment\n          clusterName: one\n          parameterTypes: [java.lang.String]\n          mappingParams:\n            - { name: uri.key, mapTo: 0 }\n";
+    let g = Gateway::start("att", &conf(&p), api).await?;
+    let c = client();
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let resp = c
+        .get(g.url("/att/traceparent"))
+        .header("traceparent", tp)
+        .send()
+        .await?;
+    assert_eq!(resp.json::<serde_json::Value>().await?, tp);
+    let resp = c.get(g.url("/att/tianlu.request_id")).send().await?;
+    let id = resp.headers()["x-request-id"].to_str()?.to_string();
+    assert_eq!(resp.json::<serde_json::Value>().await?, id.as_str());
+    let resp = c.get(g.url("/att/tracestate")).send().await?;
+    assert_eq!(
+        resp.json::<serde_json::Value>().await?,
+        serde_json::Value::Null
+    );
+    g.stop().await;
+    Ok(())
+}

@@ -110,6 +110,7 @@ pub const ECHO_SERVICE: ServiceDef = ServiceDef {
         sig("echo", &[STRING], STRING),
         sig("echoObject", &["java.lang.Object"], "java.lang.Object"),
         sig("add", &[INT, INT], INT),
+        sig("attachment", &[STRING], STRING),
     ],
 };
 

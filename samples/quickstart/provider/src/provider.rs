@@ -134,7 +134,7 @@ impl SampleProvider {
                 method = method.name,
                 "generic call"
             );
-            let value = self.invoke(service, method, args).await?;
+            let value = self.invoke(service, method, args, &inv.attachments).await?;
             Ok(non_null(generalize(value, &ENUM_CLASSES)))
         } else {
             let method = resolve_direct(&inv, service)?;
@@ -143,7 +143,9 @@ impl SampleProvider {
                 method = method.name,
                 "direct call"
             );
-            let value = self.invoke(service, method, &inv.args).await?;
+            let value = self
+                .invoke(service, method, &inv.args, &inv.attachments)
+                .await?;
             Ok(non_null(value))
         }
     }
@@ -153,11 +155,12 @@ impl SampleProvider {
         service: &ServiceDef,
         method: &MethodSig,
         args: &[Value],
+        attachments: &[(String, String)],
     ) -> Result<Value, ServerError> {
         let result = match service.id {
             ServiceId::User => self.users.invoke(method.name, args).await,
             ServiceId::Order => self.orders.invoke(method.name, args),
-            ServiceId::Echo => self.echo.invoke(method.name, args),
+            ServiceId::Echo => self.echo.invoke(method.name, args, attachments),
         };
         result.map_err(|failure| match failure {
             CallFailure::Thrown(e) => ServerError::Exception(e),

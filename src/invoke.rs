@@ -16,7 +16,9 @@ use serde_json::Value as Json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-use tianlu_api_config::{HashKey, Lookup, MapSource, MappingError, MappingErrorKind, RequestView};
+use tianlu_api_config::{
+    HashKey, Lookup, MapSource, MappingError, MappingErrorKind, Params, RequestView, Route,
+};
 use tianlu_protocol::dubbo::{CallError, RpcOutcome, RpcResponse};
 use tianlu_protocol::generic::{
     exception_from_value, hessian_to_json, json_to_hessian, ArgErrorKind, InputPolicy, JavaType,
@@ -35,7 +37,6 @@ pub async fn serve(
 ) -> Result<Response, GatewayError> {
     let method = ctx.method.as_str();
     let path = ctx.uri.path();
-    let query = ctx.uri.query().unwrap_or("");
     let headers = &ctx.headers;
     let header_of = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if !site.hcm.admits(method, path, &header_of) {
@@ -74,6 +75,37 @@ pub async fn serve(
     if !route.enabled {
         return Err(GatewayError::ApiDisabled);
     }
+    // The route's own filters: request phase in order, then the call, then the response phase
+    // in reverse (for errors and local replies too).
+    let (ran, reply) = plan.chain.request(ctx).await;
+    let mut resp = match reply {
+        Some(resp) => resp,
+        None => match call_route(route, plan, &params, ctx, body).await {
+            Ok(resp) => resp,
+            Err(err) => {
+                if err.status().is_server_error() {
+                    tracing::warn!(error = %err, route = %plan.label, "request failed");
+                }
+                err.into_response_with(&ctx.request_id)
+            }
+        },
+    };
+    plan.chain.response(ran, ctx, &mut resp);
+    Ok(resp)
+}
+
+/// The call itself, for a matched and enabled route: inbound checks, mapping, conversion,
+/// the provider call and response shaping.
+async fn call_route(
+    route: &Route,
+    plan: &CallPlan,
+    params: &Params,
+    ctx: &mut RequestCtx,
+    body: Body,
+) -> Result<Response, GatewayError> {
+    let query = ctx.uri.query().unwrap_or("");
+    let headers = &ctx.headers;
+    let header_of = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     route
         .check_inbound(query, &header_of)
         .map_err(mapping_error)?;
@@ -92,7 +124,7 @@ pub async fn serve(
     let extracted = route
         .mapping
         .extract(&RequestView {
-            params: &params,
+            params,
             query,
             headers: &header_of,
             body: json_body.as_ref(),

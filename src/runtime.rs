@@ -71,6 +71,8 @@ pub struct CallPlan {
     pub hash_key: Option<HashKey>,
     /// Request counters of the route.
     pub stats: Arc<RouteStats>,
+    /// The route's own filters (run after the listener's).
+    pub chain: Chain,
 }
 
 /// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
@@ -251,7 +253,10 @@ impl Runtime {
                     }
                 };
                 let cluster_name = cluster.name.clone();
+                let chain = filter::build_chain(&route.filters)
+                    .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
+                    chain,
                     stats: metrics.route(&l.name, &label),
                     label,
                     declared_types,

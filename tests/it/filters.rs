@@ -390,3 +390,74 @@ async fn mock_answers_without_a_provider() -> Result<()> {
     g.stop().await;
     Ok(())
 }
+
+/// Route-level `filters` in api_config: a resource's filters apply to its methods, a method's
+/// filter replaces the resource's filter of the same name, and other routes are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_filters_apply_only_to_their_routes() -> Result<()> {
+    let p = RustProvider::start("p1", None)?;
+    let api = r#"name: route-filters
+resources:
+  - path: /limited
+    filters:
+      - name: tianlu.filter.http.headers
+        config: { response: { set: { x-route: limited } } }
+      - name: dgp.filter.http.ratelimit
+        config:
+          rules: [{ match: { prefix: / }, rate: 1, interval: 60s, burst: 1 }]
+    methods:
+      - httpVerb: GET
+        integrationRequest:
+          requestType: dubbo
+          interface: org.tianlu.sample.UserService
+          version: 1.0.0
+          method: whoAmI
+          clusterName: sample
+          parameterTypes: []
+    resources:
+      - path: /inner
+        methods:
+          - httpVerb: GET
+            filters:
+              - name: tianlu.filter.http.headers
+                config: { response: { set: { x-route: inner } } }
+            integrationRequest:
+              requestType: dubbo
+              interface: org.tianlu.sample.UserService
+              version: 1.0.0
+              method: whoAmI
+              clusterName: sample
+              parameterTypes: []
+  - path: /free
+    methods:
+      - httpVerb: GET
+        integrationRequest:
+          requestType: dubbo
+          interface: org.tianlu.sample.UserService
+          version: 1.0.0
+          method: whoAmI
+          clusterName: sample
+          parameterTypes: []
+"#;
+    let g = Gateway::start("route-filters", &conf("", p.addr), api).await?;
+    let (s, h, _) = get(&g, "/limited", &[], "x-route").await?;
+    assert_eq!((s, h.as_deref()), (200, Some("limited")));
+    let (s, h, body) = get(&g, "/limited", &[], "x-route").await?;
+    assert_eq!(s, 429, "{body}");
+    assert_eq!(
+        h.as_deref(),
+        Some("limited"),
+        "response phase runs on local replies"
+    );
+    // The nested resource inherits the rate limit (its own bucket) and overrides the header.
+    let (s, h, _) = get(&g, "/limited/inner", &[], "x-route").await?;
+    assert_eq!((s, h.as_deref()), (200, Some("inner")));
+    let (s, _, _) = get(&g, "/limited/inner", &[], "x-route").await?;
+    assert_eq!(s, 429);
+    for _ in 0..5 {
+        let (s, h, _) = get(&g, "/free", &[], "x-route").await?;
+        assert_eq!((s, h), (200, None), "other routes are untouched");
+    }
+    g.stop().await;
+    Ok(())
+}

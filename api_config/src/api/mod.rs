@@ -10,6 +10,7 @@ pub mod route;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::bootstrap::filter::{HttpFilter, HttpFilterConfig};
 use crate::error::{ConfigError, Warning};
 use crate::path::{join_paths, PathPattern};
 use crate::router::duplicate_problems;
@@ -36,6 +37,10 @@ struct Inherited {
     headers: Vec<(String, String)>,
     timeout: Option<Duration>,
     description: Option<String>,
+    /// Filters of the enclosing resources, outermost first.
+    filters: Vec<HttpFilter>,
+    /// The api_config file's folder, for relative paths in filter configs.
+    base: PathBuf,
 }
 
 const HTTP_VERBS: [&str; 8] = [
@@ -77,6 +82,8 @@ impl ApiConfig {
             headers: Vec::new(),
             timeout: None,
             description: None,
+            filters: Vec::new(),
+            base: file.parent().map(Path::to_path_buf).unwrap_or_default(),
         };
         for (path, node) in resources {
             read_resource(&mut cx, node, &path, &root_inherited, &mut routes);
@@ -153,8 +160,10 @@ fn read_resource(
         "id",
         "resource id is only used by pixiu's etcd admin; ignored",
     );
-    reject_filters(cx, &mut m);
+    let filters = read_route_filters(cx, &mut m, &parent.filters, &parent.base);
     let here = Inherited {
+        filters,
+        base: parent.base.clone(),
         path: join_paths(&parent.path, own_path.as_deref().unwrap_or("/")),
         timeout: m.positive_duration(cx, "timeout").or(parent.timeout),
         description: m
@@ -182,12 +191,36 @@ fn read_resource(
     m.finish(cx);
 }
 
-fn reject_filters(cx: &mut Ctx, m: &mut MapView<'_>) {
-    if let Some(node) = m.get("filters") {
-        if !matches!(&node.kind, Kind::Seq(items) if items.is_empty()) {
-            cx.problem(m.key_line("filters"), &m.child("filters"), "per-resource and per-method filters are not supported; configure http_filters in conf.yaml");
+/// `filters` of a resource or method: the same filters (names and configs) as conf.yaml's
+/// `http_filters`, appended to the enclosing resources' ones. The routing and terminal filters
+/// (apiconfig, dubboproxy) belong to conf.yaml only.
+fn read_route_filters(
+    cx: &mut Ctx,
+    m: &mut MapView<'_>,
+    inherited: &[HttpFilter],
+    base: &Path,
+) -> Vec<HttpFilter> {
+    let mut out = inherited.to_vec();
+    for (path, node) in m.list(cx, "filters") {
+        let Some(f) = crate::bootstrap::filter::read(cx, node, &path, base) else {
+            continue;
+        };
+        match f.config {
+            HttpFilterConfig::ApiConfig(_) | HttpFilterConfig::DubboProxy(_) => cx.problem(
+                node.line,
+                &path,
+                format!(
+                    "{} belongs in conf.yaml http_filters, not on a route",
+                    f.name
+                ),
+            ),
+            _ => {
+                out.retain(|g| g.name != f.name);
+                out.push(f);
+            }
         }
     }
+    out
 }
 
 fn read_inbound_params(cx: &mut Ctx, m: &mut MapView<'_>, key: &'static str) -> Vec<InboundParam> {
@@ -282,7 +315,7 @@ fn read_method(
             "mock responses are not supported",
         );
     }
-    reject_filters(cx, &mut m);
+    let filters = read_route_filters(cx, &mut m, &res.filters, &res.base);
     m.noop(
         cx,
         "resourcePath",
@@ -314,6 +347,7 @@ fn read_method(
         response: ir.response,
         allow_interfaces: ir.allow_interfaces,
         allow_classes: ir.allow_classes,
+        filters,
         source: RouteSource {
             file: cx.file.clone(),
             line: verb_line,

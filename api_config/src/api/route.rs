@@ -128,6 +128,9 @@ pub struct Route {
     pub allow_classes: AllowList,
     /// Where the route was defined.
     pub source: RouteSource,
+    /// Route filters (resource `filters`, then method `filters`; a method's filter replaces an
+    /// enclosing one of the same name), run after the listener's chain.
+    pub filters: Vec<crate::bootstrap::filter::HttpFilter>,
     pub(crate) pattern: PathPattern,
     pub(crate) cluster_site: Option<(usize, String)>,
 }

@@ -87,7 +87,8 @@ fn method_and_resource_errors() {
         ("missing integrationRequest", "resources:\n  - path: /a\n    methods:\n      - httpVerb: GET\n".to_owned(), vec![(4, IR.to_owned(), "missing required key"), (4, format!("{IR}.clusterName"), "missing required key"), (4, format!("{IR}.interface"), "missing required key"), (4, format!("{IR}.method"), "missing required key")]),
         ("resource path without slash", with(&[("path: /api/users/:id", "path: api/users")]), vec![(2, "resources[0].path".to_owned(), "must start with '/'"), (10, format!("{IR}.mappingParams[0].name"), "does not name a path parameter")]),
         ("mixed segment", with(&[("path: /api/users/:id", "path: /api/user-{id}")]), vec![(2, "resources[0].path".to_owned(), "must be a whole segment"), (10, format!("{IR}.mappingParams[0].name"), "does not name a path parameter")]),
-        ("resource filters", with(&[("    methods:", "    filters: [{name: x}]\n    methods:")]), vec![(3, "resources[0].filters".to_owned(), "per-resource and per-method filters are not supported")]),
+        ("resource filters", with(&[("    methods:", "    filters: [{name: x}]\n    methods:")]), vec![(3, "resources[0].filters[0].name".to_owned(), "http filter \"x\" is not a known filter")]),
+        ("route-level dubboproxy", with(&[("    methods:", "    filters: [{name: dgp.filter.http.dubboproxy}]\n    methods:")]), vec![(3, "resources[0].filters[0]".to_owned(), "belongs in conf.yaml http_filters, not on a route")]),
         ("resource type", with(&[("    methods:", "    type: rpc\n    methods:")]), vec![(3, "resources[0].type".to_owned(), "unknown resource type \"rpc\"")]),
         ("no resources", "name: x\n".to_owned(), vec![(1, "resources".to_owned(), "at least one resource is required")]),
         ("top-level plugins", format!("{BASE}pluginFilePath: x\n"), vec![(11, "pluginFilePath".to_owned(), "pixiu Go plugin groups are not supported")]),
@@ -190,4 +191,41 @@ fn pixiu_noops_are_warnings() {
         ]
     );
     assert!(api.routes[0].inbound.headers[0].required);
+}
+
+#[test]
+fn route_filters_inherit_and_override() {
+    let yaml = r#"name: f
+resources:
+  - path: /a
+    filters:
+      - name: tianlu.filter.http.bodylimit
+        config: { max_bytes: 100 }
+      - name: dgp.filter.http.cors
+        config: { allow_origin: ["*"] }
+    methods:
+      - httpVerb: GET
+        filters:
+          - name: tianlu.filter.http.bodylimit
+            config: { max_bytes: 10 }
+        integrationRequest: { interface: a.B, method: m, clusterName: c }
+      - httpVerb: POST
+        integrationRequest: { interface: a.B, method: m, clusterName: c }
+"#;
+    let (api, _) = ApiConfig::from_yaml_str(yaml, "api.yaml").expect("valid");
+    let names = |i: usize| -> Vec<(String, String)> {
+        api.routes[i]
+            .filters
+            .iter()
+            .map(|f| (f.name.clone(), format!("{:?}", f.config)))
+            .collect()
+    };
+    let get = names(0);
+    assert_eq!(get.len(), 2);
+    assert_eq!(get[0].0, "dgp.filter.http.cors");
+    assert_eq!(get[1].0, "tianlu.filter.http.bodylimit");
+    assert!(get[1].1.contains("max_bytes: 10"), "{get:?}");
+    let post = names(1);
+    assert_eq!(post[0].0, "tianlu.filter.http.bodylimit");
+    assert!(post[0].1.contains("max_bytes: 100"), "{post:?}");
 }

@@ -7,12 +7,19 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# CI runs in a fresh clone on a machine that keeps its home directory: keep Rust build output
+# there so a warm run does not rebuild every dependency.
+if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
+  export CARGO_TARGET_DIR="$HOME/.cache/tianlu/target"
+fi
+
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v javac >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 ls /usr/share/java/hessian*.jar >/dev/null 2>&1 || need_apt+=(libhessian-java)
+[ -d /usr/share/zookeeper ] || need_apt+=(zookeeper)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -37,3 +44,14 @@ cargo test --workspace --locked
 
 step "quickstart (the README's first command, with its curl lines checked)"
 bash samples/quickstart/run.sh --check
+
+step "fuzzing the hessian2 and Dubbo frame decoders (bounded)"
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+  command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+  for target in hessian2_decode dubbo_frame; do
+    (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=1024)
+  done
+else
+  echo "FUZZING NOT RUN: the nightly Rust toolchain is missing here (rustup toolchain install nightly)."
+  echo "The decoders' property tests (protocol/tests, random and mutated inputs) ran above."
+fi

@@ -103,7 +103,10 @@ async fn config(State(admin): State<Admin>, headers: HeaderMap) -> Response {
     .into_response()
 }
 
-async fn metrics(State(admin): State<Admin>) -> Response {
+async fn metrics(State(admin): State<Admin>, headers: HeaderMap) -> Response {
+    if !admin.authorized(&headers) {
+        return (StatusCode::UNAUTHORIZED, "admin token required").into_response();
+    }
     let rt = admin.shared.runtime.load_full();
     let mut gauges = std::collections::BTreeMap::new();
     for c in rt.clusters.values() {

@@ -23,6 +23,8 @@ pub struct ReloadStatus {
     pub last_error: Option<String>,
     /// The summary of the runtime in force.
     pub summary: String,
+    /// Changed settings the last applied reload could not take over (they are read at start-up).
+    pub restart_needed: Vec<String>,
 }
 
 /// Reloads the configuration of a running gateway.
@@ -30,6 +32,8 @@ pub struct Reloader {
     shared: Arc<Shared>,
     path: PathBuf,
     listeners: Vec<Listener>,
+    /// The start-up bootstrap, for settings only a restart applies.
+    started: tianlu_api_config::Bootstrap,
     /// Files whose change triggers a reload, with their last seen stamps.
     watched: Mutex<Vec<(PathBuf, Option<(SystemTime, u64)>)>>,
     status: Mutex<ReloadStatus>,
@@ -63,6 +67,7 @@ impl Reloader {
             shared,
             path: config.file.clone(),
             listeners: config.bootstrap.listeners.clone(),
+            started: config.bootstrap.clone(),
             watched: Mutex::new(watched),
             status: Mutex::new(ReloadStatus {
                 summary,
@@ -88,6 +93,7 @@ impl Reloader {
             "failed": s.failed,
             "last_error": s.last_error,
             "summary": s.summary,
+            "restart_needed": s.restart_needed,
         })
     }
 
@@ -96,6 +102,16 @@ impl Reloader {
     pub async fn reload(&self) -> Result<String, String> {
         let _one = self.running.lock().await;
         let outcome = self.try_reload().await;
+        let outcome = outcome.map(|(summary, restart_needed)| {
+            for what in &restart_needed {
+                tracing::warn!("{what} changed; it takes effect after a restart");
+            }
+            self.status
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .restart_needed = restart_needed;
+            summary
+        });
         let mut status = self
             .status
             .lock()
@@ -126,7 +142,33 @@ impl Reloader {
         outcome
     }
 
-    async fn try_reload(&self) -> Result<String, String> {
+    /// Settings that differ from start-up but are only read at start-up.
+    fn restart_needed(&self, next: &tianlu_api_config::Bootstrap) -> Vec<String> {
+        let mut out = Vec::new();
+        if next.admin != self.started.admin {
+            out.push("admin".to_string());
+        }
+        if next.shutdown != self.started.shutdown {
+            out.push("static_resources.shutdown_config".to_string());
+        }
+        for (a, b) in next.listeners.iter().zip(&self.started.listeners) {
+            if a.hcm.generate_request_id != b.hcm.generate_request_id {
+                out.push(format!("listener {}: generate_request_id", a.name));
+            }
+            if a.hcm.idle_timeout != b.hcm.idle_timeout {
+                out.push(format!("listener {}: idle_timeout", a.name));
+            }
+            if a.hcm.dubbo_proxy().connect_timeout != b.hcm.dubbo_proxy().connect_timeout {
+                out.push(format!(
+                    "listener {}: timeout_config.connect_timeout",
+                    a.name
+                ));
+            }
+        }
+        out
+    }
+
+    async fn try_reload(&self) -> Result<(String, Vec<String>), String> {
         let (config, warnings) = Config::load(&self.path).map_err(|e| e.to_string())?;
         for w in &warnings {
             tracing::warn!("{w}");
@@ -145,6 +187,7 @@ impl Reloader {
             .await
             .map_err(|e| e.to_string())?;
         let summary = runtime.summary.clone();
+        let restart_needed = self.restart_needed(&config.bootstrap);
         self.shared.runtime.store(Arc::new(runtime));
         // Follow the files the new configuration references.
         let mut watched = self
@@ -158,7 +201,7 @@ impl Reloader {
                 (f, s)
             })
             .collect();
-        Ok(summary)
+        Ok((summary, restart_needed))
     }
 
     /// True when a watched file changed since the last look (and remembers the new stamps).

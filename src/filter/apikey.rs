@@ -79,6 +79,9 @@ impl HttpFilter for ApiKeyFilter {
             Some(p) => match self.owner(&p) {
                 Some(owner) => {
                     ctx.headers.remove(&self.header);
+                    if let Some(q) = &self.query {
+                        strip_query_param(ctx, q);
+                    }
                     ctx.attachments
                         .push((self.attachment.clone(), owner.to_owned()));
                     return Flow::Continue;
@@ -92,6 +95,33 @@ impl HttpFilter for ApiKeyFilter {
             }
             .into_response_with(&ctx.request_id),
         )
+    }
+}
+
+/// Removes every `name=…` pair from the request's query string, so no later mapping can read
+/// the key.
+fn strip_query_param(ctx: &mut RequestCtx, name: &str) {
+    let Some(query) = ctx.uri.query() else {
+        return;
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            tianlu_api_config::percent_decode(key, true) != name
+        })
+        .collect();
+    let path_and_query = if kept.is_empty() {
+        ctx.uri.path().to_owned()
+    } else {
+        format!("{}?{}", ctx.uri.path(), kept.join("&"))
+    };
+    let mut parts = ctx.uri.clone().into_parts();
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = http::Uri::from_parts(parts) {
+            ctx.uri = uri;
+        }
     }
 }
 
@@ -139,6 +169,17 @@ mod tests {
             !c.headers.contains_key("x-api-key"),
             "the secret goes no further"
         );
+    }
+
+    #[test]
+    fn a_key_in_the_query_is_removed_from_it() {
+        let f = filter(Some("api_key"));
+        let mut c = ctx("GET", "/x?a=1&api_key=k-alpha&b=2&api%5Fkey=k-alpha", &[]);
+        assert_eq!(run(&f, &mut c), 200);
+        assert_eq!(c.uri.path_and_query().unwrap().as_str(), "/x?a=1&b=2");
+        let mut c = ctx("GET", "/x?api_key=k-alpha", &[]);
+        assert_eq!(run(&f, &mut c), 200);
+        assert_eq!(c.uri.path_and_query().unwrap().as_str(), "/x");
     }
 
     #[test]

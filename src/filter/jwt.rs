@@ -106,15 +106,20 @@ impl Provider {
                 let mut v = Validation::new(*alg);
                 v.leeway = leeway;
                 v.validate_nbf = true;
-                v.set_required_spec_claims(&["exp"]);
+                // A configured issuer or audience must be present in the token, not merely
+                // match when present.
+                let mut required = vec!["exp"];
                 if let Some(iss) = &p.issuer {
                     v.set_issuer(&[iss]);
+                    required.push("iss");
                 }
                 if p.audiences.is_empty() {
                     v.validate_aud = false;
                 } else {
                     v.set_audience(&p.audiences);
+                    required.push("aud");
                 }
+                v.set_required_spec_claims(&required);
                 v
             })
             .collect();
@@ -186,7 +191,11 @@ impl Provider {
                         ErrorKind::ImmatureSignature => "token not yet valid",
                         ErrorKind::InvalidIssuer => "wrong issuer",
                         ErrorKind::InvalidAudience => "wrong audience",
-                        ErrorKind::MissingRequiredClaim(_) => "token has no exp claim",
+                        ErrorKind::MissingRequiredClaim(c) => match c.as_str() {
+                            "iss" => "token has no iss claim",
+                            "aud" => "token has no aud claim",
+                            _ => "token has no exp claim",
+                        },
                         _ => "invalid token",
                     };
                     refusal = Refusal::Invalid(why);
@@ -278,6 +287,12 @@ impl Jwt {
     }
 
     fn decide(&self, ctx: &mut RequestCtx) -> Flow {
+        // A client must never supply the forwarded-payload headers itself, on any path.
+        for p in &self.providers {
+            if let Some(h) = &p.forward {
+                ctx.headers.remove(h);
+            }
+        }
         let Some(rule) = self.rule(ctx) else {
             return Flow::Continue;
         };
@@ -449,6 +464,37 @@ mod tests {
 
     fn bearer(t: &str) -> String {
         format!("Bearer {t}")
+    }
+
+    #[test]
+    fn configured_issuer_and_audience_must_be_present() {
+        let f = filter(
+            JwtRequires::Any(vec!["a".into()]),
+            vec![provider("a", secret_keys())],
+        );
+        for drop in ["iss", "aud"] {
+            let mut claims = good_claims();
+            claims.as_object_mut().unwrap().remove(drop);
+            let t = token(claims, None, SECRET);
+            let mut c = ctx("GET", "/api/x", &[("authorization", &bearer(&t))]);
+            assert_eq!(run(&f, &mut c).0, 401, "a token without {drop} is refused");
+        }
+    }
+
+    #[test]
+    fn clients_cannot_forge_the_forwarded_payload_header() {
+        let f = filter(
+            JwtRequires::Any(vec!["a".into()]),
+            vec![provider("a", secret_keys())],
+        );
+        // A path no rule protects still loses a client-sent payload header.
+        let mut c = ctx(
+            "GET",
+            "/api/public/x",
+            &[("x-jwt-payload", "{\"sub\":\"admin\"}")],
+        );
+        assert_eq!(run(&f, &mut c).0, 200);
+        assert!(c.headers.get("x-jwt-payload").is_none());
     }
 
     #[test]

@@ -135,3 +135,61 @@ resources:
     assert!(err.contains("clusterName"), "{err}");
     assert!(err.contains("missing"), "{err}");
 }
+
+#[test]
+fn validate_builds_filters_like_run_does() {
+    let dir = super::support::scratch_dir("validate-filters");
+    std::fs::write(
+        dir.join("conf.yaml"),
+        r#"static_resources:
+  listeners:
+    - name: l
+      protocol_type: HTTP
+      address: { socket_address: { address: 127.0.0.1, port: 0 } }
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+                - name: dgp.filter.http.apiconfig
+                  config: { path: api_config.yaml }
+  clusters:
+    - name: c
+      endpoints:
+        - socket_address: { address: 127.0.0.1, port: 20880 }
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("api_config.yaml"),
+        r#"name: t
+resources:
+  - path: /secure
+    methods:
+      - httpVerb: GET
+        filters:
+          - name: dgp.filter.http.auth.jwt
+            config:
+              providers:
+                - name: idp
+                  public_key: "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"
+              rules:
+                - match: { prefix: / }
+                  requires: { requires_any: [{ provider_name: idp }] }
+        integrationRequest:
+          interface: org.example.A
+          method: get
+          clusterName: c
+"#,
+    )
+    .unwrap();
+    let conf = dir.join("conf.yaml");
+    let (ok, out, err) = run(&["validate", "-c", conf.to_str().unwrap()], b"");
+    assert!(
+        !ok,
+        "a bad key must fail validation as it fails start-up: {out}"
+    );
+    assert!(err.contains("route GET /secure"), "{err}");
+    assert!(err.contains("api_config.yaml:5"), "{err}");
+    assert!(err.contains("public_key"), "{err}");
+}

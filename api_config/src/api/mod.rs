@@ -312,7 +312,7 @@ fn read_method(
         cx.problem(
             m.key_line("mock"),
             &m.child("mock"),
-            "mock responses are not supported",
+            "mock: true is not supported; answer this route with a tianlu.filter.http.mock filter in its filters",
         );
     }
     let filters = read_route_filters(cx, &mut m, &res.filters, &res.base);

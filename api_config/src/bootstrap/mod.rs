@@ -177,7 +177,7 @@ impl Bootstrap {
         top.noop(
             &mut cx,
             "log",
-            "logging is configured with --log-level / RUST_LOG; ignored",
+            "logging is configured with the RUST_LOG and TIANLU_LOG_FORMAT environment variables; ignored",
         );
         top.noop(
             &mut cx,

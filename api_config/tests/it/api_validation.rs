@@ -82,7 +82,7 @@ fn method_and_resource_errors() {
         ("missing verb", with(&[("- httpVerb: GET", "- enable: true")]), vec![(4, m("httpVerb"), "missing required key")]),
         ("bad timeout", with(&[("- httpVerb: GET", "- httpVerb: GET\n        timeout: 3x")]), vec![(5, m("timeout"), "invalid duration \"3x\"")]),
         ("bad enable", with(&[("- httpVerb: GET", "- httpVerb: GET\n        enable: maybe")]), vec![(5, m("enable"), "expected true or false, found a string \"maybe\"")]),
-        ("mock", with(&[("- httpVerb: GET", "- httpVerb: GET\n        mock: true")]), vec![(5, m("mock"), "mock responses are not supported")]),
+        ("mock", with(&[("- httpVerb: GET", "- httpVerb: GET\n        mock: true")]), vec![(5, m("mock"), "mock: true is not supported")]),
         ("retries", with(&[("clusterName: c", "clusterName: c\n          retries: many")]), vec![(7, format!("{IR}.retries"), "expected an integer from 0 to 100")]),
         ("missing integrationRequest", "resources:\n  - path: /a\n    methods:\n      - httpVerb: GET\n".to_owned(), vec![(4, IR.to_owned(), "missing required key"), (4, format!("{IR}.clusterName"), "missing required key"), (4, format!("{IR}.interface"), "missing required key"), (4, format!("{IR}.method"), "missing required key")]),
         ("resource path without slash", with(&[("path: /api/users/:id", "path: api/users")]), vec![(2, "resources[0].path".to_owned(), "must start with '/'"), (10, format!("{IR}.mappingParams[0].name"), "does not name a path parameter")]),

@@ -63,6 +63,12 @@ pub enum GatewayError {
     /// The provider's answer could not be turned into JSON.
     #[error("bad response from provider: {reason}")]
     BadResponse { reason: String },
+    /// A circuit breaker is open (recent calls failed); probes start after `retry_after`.
+    #[error("circuit open after recent failures; retry in {}s", retry_after_secs(*retry_after))]
+    CircuitOpen { retry_after: Duration },
+    /// A concurrency limit is reached: `limit` requests are already in flight.
+    #[error("too many requests in flight (limit {limit})")]
+    Overloaded { limit: usize },
 
     // ---- internal ----
     /// A fault in the gateway itself.
@@ -95,6 +101,9 @@ impl GatewayError {
             GatewayError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             GatewayError::Business { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             GatewayError::BadResponse { .. } => StatusCode::BAD_GATEWAY,
+            GatewayError::CircuitOpen { .. } | GatewayError::Overloaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             GatewayError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,8 +122,10 @@ impl GatewayError {
             GatewayError::NoProvider { .. } => "NO_PROVIDER",
             GatewayError::Upstream { source, .. } => call_error_code(source),
             GatewayError::Timeout { .. } => "UPSTREAM_TIMEOUT",
-            GatewayError::Business { .. } => "BUSINESS_EXCEPTION",
+            GatewayError::Business { .. } => BUSINESS_EXCEPTION,
             GatewayError::BadResponse { .. } => "BAD_RESPONSE",
+            GatewayError::CircuitOpen { .. } => CIRCUIT_OPEN,
+            GatewayError::Overloaded { .. } => CONCURRENCY_LIMIT,
             GatewayError::Internal { .. } => "INTERNAL",
         }
     }
@@ -158,8 +169,12 @@ impl GatewayError {
             GatewayError::MethodNotAllowed { allowed, .. } => {
                 body.insert("allowed".into(), json!(allowed));
             }
-            GatewayError::RateLimited { retry_after } => {
+            GatewayError::RateLimited { retry_after }
+            | GatewayError::CircuitOpen { retry_after } => {
                 body.insert("retry_after".into(), json!(retry_after_secs(*retry_after)));
+            }
+            GatewayError::Overloaded { limit } => {
+                body.insert("limit".into(), json!(limit));
             }
             GatewayError::Business { exception } => {
                 body.insert("exception".into(), json!(exception.class));
@@ -191,18 +206,21 @@ impl GatewayError {
         Json::Object(body)
     }
 
-    /// The complete HTTP response for this error.
+    /// The complete HTTP response for this error, carrying its [`ErrorCode`] as a response
+    /// extension for the response phase of filters.
     pub fn into_response_with(self, request_id: &str) -> Response {
         let status = self.status();
         let body = self.body(request_id);
         let mut resp = (status, axum::Json(body)).into_response();
+        resp.extensions_mut().insert(ErrorCode(self.code()));
         match &self {
             GatewayError::MethodNotAllowed { allowed, .. } => {
                 if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
                     resp.headers_mut().insert(header::ALLOW, v);
                 }
             }
-            GatewayError::RateLimited { retry_after } => {
+            GatewayError::RateLimited { retry_after }
+            | GatewayError::CircuitOpen { retry_after } => {
                 resp.headers_mut().insert(
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after_secs(*retry_after)),
@@ -213,6 +231,19 @@ impl GatewayError {
         resp
     }
 }
+
+/// `code` of [`GatewayError::CircuitOpen`].
+pub const CIRCUIT_OPEN: &str = "CIRCUIT_OPEN";
+/// `code` of [`GatewayError::Overloaded`].
+pub const CONCURRENCY_LIMIT: &str = "CONCURRENCY_LIMIT";
+/// `code` of [`GatewayError::Business`].
+pub const BUSINESS_EXCEPTION: &str = "BUSINESS_EXCEPTION";
+
+/// The error code of a gateway error response, placed in the response's extensions so filters'
+/// response phases can tell kinds of failure apart (a business exception from a gateway fault,
+/// both 500) without parsing the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode(pub &'static str);
 
 /// `Retry-After` seconds for a wait: rounded up, at least 1.
 pub fn retry_after_secs(wait: Duration) -> u64 {

@@ -35,13 +35,16 @@ pub struct Reloader {
     /// The start-up bootstrap, for settings only a restart applies.
     started: tianlu_api_config::Bootstrap,
     /// Files whose change triggers a reload, with their last seen stamps.
-    watched: Mutex<Vec<(PathBuf, Option<(SystemTime, u64)>)>>,
+    watched: Mutex<Vec<(PathBuf, Option<Stamp>)>>,
     status: Mutex<ReloadStatus>,
     /// One reload at a time.
     running: AsyncMutex<()>,
 }
 
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+/// A file's modification time and length, compared to notice changes.
+type Stamp = (SystemTime, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }

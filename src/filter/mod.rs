@@ -9,6 +9,8 @@ mod access_log;
 mod apikey;
 mod authority;
 mod body_limit;
+mod circuit_breaker;
+mod concurrency;
 mod cors;
 mod fault;
 mod headers;
@@ -21,6 +23,8 @@ pub use access_log::AccessLog;
 pub use apikey::ApiKeyFilter;
 pub use authority::Authority;
 pub use body_limit::BodyLimit;
+pub use circuit_breaker::CircuitBreaker;
+pub use concurrency::ConcurrencyLimit;
 pub use cors::{Cors, CorsSettings};
 pub use fault::FaultInjection;
 pub use headers::Headers;
@@ -58,6 +62,10 @@ pub struct RequestCtx {
     /// Dubbo attachments filters ask for (an API key's owner, JWT claims); the terminal step
     /// copies them into the invocation.
     pub attachments: Vec<(String, String)>,
+    /// Per-request state filters leave for their own response phase (a circuit breaker's
+    /// ticket, a concurrency permit). Values may be guards: they are dropped with the request
+    /// even when no response phase runs.
+    pub extensions: http::Extensions,
 }
 
 /// The outcome of a filter's request phase.
@@ -162,6 +170,8 @@ pub fn build_filter(cfg: &HttpFilterConfig) -> Result<Option<Arc<dyn HttpFilter>
         HttpFilterConfig::Headers(c) => Some(Arc::new(Headers::new(c)?)),
         HttpFilterConfig::FaultInjection(c) => Some(Arc::new(FaultInjection::new(c))),
         HttpFilterConfig::Mock(c) => Some(Arc::new(Mock::new(c)?)),
+        HttpFilterConfig::CircuitBreaker(c) => Some(Arc::new(CircuitBreaker::new(c))),
+        HttpFilterConfig::Concurrency(c) => Some(Arc::new(ConcurrencyLimit::new(c.max))),
         HttpFilterConfig::ApiConfig(_) | HttpFilterConfig::DubboProxy(_) => None,
     })
 }
@@ -201,6 +211,7 @@ pub(crate) mod testing {
             upstream: None,
             body_limit: 1 << 20,
             attachments: Vec::new(),
+            extensions: http::Extensions::new(),
         }
     }
 }

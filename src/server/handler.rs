@@ -41,6 +41,7 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
         upstream: None,
         body_limit: site.max_body,
         attachments: Vec::new(),
+        extensions: http::Extensions::new(),
     };
     let (ran, reply) = site.chain.request(&mut ctx).await;
     let mut stats = None;

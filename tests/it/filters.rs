@@ -461,3 +461,187 @@ resources:
     g.stop().await;
     Ok(())
 }
+
+/// One GET route per entry: `(path, route filters (YAML flow list), method, parameterTypes,
+/// mappingParams, timeout)` on the sample provider's `UserService`.
+fn user_routes(routes: &[(&str, &str, &str, &str, &str, &str)]) -> String {
+    let mut api = String::from("name: resilience\nresources:\n");
+    for (path, filters, method, types, mapping, timeout) in routes {
+        api.push_str(&format!(
+            "  - path: {path}
+    filters: {filters}
+    methods:
+      - httpVerb: GET
+        timeout: {timeout}
+        integrationRequest:
+          requestType: dubbo
+          interface: org.tianlu.sample.UserService
+          version: 1.0.0
+          method: {method}
+          clusterName: sample
+          parameterTypes: {types}
+          mappingParams: {mapping}
+"
+        ));
+    }
+    api
+}
+
+/// Route circuit breakers: timeouts trip one, it answers CIRCUIT_OPEN with Retry-After, a
+/// failed probe opens it again, successful probes close it; business exceptions count only
+/// when asked; each route has its own breaker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn circuit_breaker_opens_probes_and_closes() -> Result<()> {
+    let p = RustProvider::start("p1", None)?;
+    let slow_ms = "[{ name: queryStrings.ms, mapTo: 0 }]";
+    let by_id = "[{ name: uri.id, mapTo: 0 }]";
+    let api = user_routes(&[
+        (
+            "/slow",
+            "[{ name: tianlu.filter.http.circuitbreaker, config: { window: 10s, min_requests: 3, error_rate: 0.5, open_for: 1s, half_open_probes: 2 } }]",
+            "slow",
+            "[int]",
+            slow_ms,
+            "300ms",
+        ),
+        (
+            "/users/:id",
+            "[{ name: dgp.filter.http.circuitbreaker, config: { min_requests: 2, open_for: 1m } }]",
+            "getUser",
+            "[long]",
+            by_id,
+            "5s",
+        ),
+        (
+            "/strict/:id",
+            "[{ name: tianlu.filter.http.circuitbreaker, config: { min_requests: 2, open_for: 1m, count_business_errors: true } }]",
+            "getUser",
+            "[long]",
+            by_id,
+            "5s",
+        ),
+        ("/whoami", "[]", "whoAmI", "[]", "[]", "5s"),
+    ]);
+    let g = Gateway::start("circuit-breaker", &conf("", p.addr), &api).await?;
+
+    // Java exceptions mean the provider answered: not failures by default.
+    for _ in 0..4 {
+        let (s, _, body) = get(&g, "/users/999999", &[], "x").await?;
+        assert_eq!((s, &body["code"]), (500, &json!("BUSINESS_EXCEPTION")));
+    }
+    for _ in 0..2 {
+        let (s, _, body) = get(&g, "/strict/999999", &[], "x").await?;
+        assert_eq!((s, &body["code"]), (500, &json!("BUSINESS_EXCEPTION")));
+    }
+    let (s, retry, body) = get(&g, "/strict/1", &[], "retry-after").await?;
+    assert_eq!((s, &body["code"]), (503, &json!("CIRCUIT_OPEN")), "{body}");
+    let secs: u64 = retry.expect("Retry-After").parse()?;
+    assert!((59..=60).contains(&secs), "open for a minute: {secs}");
+    assert_eq!(body["retry_after"], json!(secs));
+    let (s, _, body) = get(&g, "/whoami", &[], "x").await?;
+    assert_eq!((s, body), (200, json!("p1")), "other routes are untouched");
+
+    // Three timeouts (504) trip the /slow breaker.
+    for _ in 0..3 {
+        let (s, _, body) = get(&g, "/slow?ms=2000", &[], "x").await?;
+        assert_eq!((s, &body["code"]), (504, &json!("UPSTREAM_TIMEOUT")));
+    }
+    let (s, retry, body) = get(&g, "/slow?ms=0", &[], "retry-after").await?;
+    assert_eq!((s, &body["code"]), (503, &json!("CIRCUIT_OPEN")), "{body}");
+    assert_eq!(retry.as_deref(), Some("1"));
+
+    // After open_for a probe goes through; it fails, so the breaker opens again.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (s, _, body) = get(&g, "/slow?ms=2000", &[], "x").await?;
+    assert_eq!((s, &body["code"]), (504, &json!("UPSTREAM_TIMEOUT")));
+    let (s, _, body) = get(&g, "/slow?ms=0", &[], "x").await?;
+    assert_eq!((s, &body["code"]), (503, &json!("CIRCUIT_OPEN")));
+
+    // Two successful probes close it; a half-open breaker would refuse a third call.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for i in 0..5 {
+        let (s, _, body) = get(&g, "/slow?ms=0", &[], "x").await?;
+        assert_eq!((s, body), (200, json!("done after 0ms")), "call {i}");
+    }
+    g.stop().await;
+    Ok(())
+}
+
+/// A route concurrency limit: with two slow calls in flight the others are refused at once
+/// with CONCURRENCY_LIMIT; other routes pass; once the calls finish, requests pass again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_limit_refuses_excess_requests() -> Result<()> {
+    let p = RustProvider::start("p1", None)?;
+    let api = user_routes(&[
+        (
+            "/slow",
+            "[{ name: tianlu.filter.http.concurrency, config: { max: 2 } }]",
+            "slow",
+            "[int]",
+            "[{ name: queryStrings.ms, mapTo: 0 }]",
+            "10s",
+        ),
+        ("/whoami", "[]", "whoAmI", "[]", "[]", "5s"),
+    ]);
+    let g = Gateway::start("concurrency", &conf("", p.addr), &api).await?;
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..4 {
+        let (url, tx) = (g.url("/slow?ms=4000"), tx.clone());
+        tokio::spawn(async move {
+            let result = async {
+                let resp = client().get(url).send().await?;
+                let status = resp.status().as_u16();
+                let body: Value = resp.json().await?;
+                anyhow::Ok((status, body))
+            }
+            .await;
+            let _ = tx.send(result.map_err(|e| e.to_string()));
+        });
+    }
+    drop(tx);
+    // The two refused requests come back at once, while the other two are still running.
+    for _ in 0..2 {
+        let (s, body) = rx
+            .recv()
+            .await
+            .expect("an answer")
+            .map_err(anyhow::Error::msg)?;
+        assert_eq!(
+            (s, &body["code"]),
+            (503, &json!("CONCURRENCY_LIMIT")),
+            "{body}"
+        );
+        assert_eq!(body["limit"], json!(2));
+    }
+    let (s, _, body) = get(&g, "/slow?ms=0", &[], "x").await?;
+    assert_eq!(
+        (s, &body["code"]),
+        (503, &json!("CONCURRENCY_LIMIT")),
+        "still full"
+    );
+    let (s, _, body) = get(&g, "/whoami", &[], "x").await?;
+    assert_eq!(
+        (s, body),
+        (200, json!("p1")),
+        "other routes are not limited"
+    );
+    for _ in 0..2 {
+        let (s, body) = rx
+            .recv()
+            .await
+            .expect("an answer")
+            .map_err(anyhow::Error::msg)?;
+        assert_eq!((s, body), (200, json!("done after 4000ms")));
+    }
+    for _ in 0..3 {
+        let (s, _, body) = get(&g, "/slow?ms=0", &[], "x").await?;
+        assert_eq!(
+            (s, body),
+            (200, json!("done after 0ms")),
+            "slots are free again"
+        );
+    }
+    g.stop().await;
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! HTTP filters of the connection manager (`http_filters[]`), read into the typed
 //! [`HttpFilterConfig`] the gateway matches on. Unknown names are errors that list the known ones.
 //! The request-policy filters (rate limit, authority, API key, JWT, headers, fault injection,
-//! mock) each read their config in a submodule of this one.
+//! mock, circuit breaker, concurrency limit) each read their config in a submodule of this one.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,7 +12,9 @@ use crate::yaml::{Kind, Node};
 
 mod apikey;
 mod authority;
+mod circuit_breaker;
 mod common;
+mod concurrency;
 mod fault;
 mod headers;
 mod jwt;
@@ -23,7 +25,13 @@ pub use apikey::{
     parse_keys_file, ApiKey, ApiKeyConfig, DEFAULT_API_KEY_ATTACHMENT, DEFAULT_API_KEY_HEADER,
 };
 pub use authority::{AuthorityConfig, AuthorityRule, IpNet, Strategy};
+pub use circuit_breaker::{
+    CircuitBreakerConfig, DEFAULT_CB_ERROR_RATE, DEFAULT_CB_HALF_OPEN_PROBES,
+    DEFAULT_CB_MIN_REQUESTS, DEFAULT_CB_OPEN_FOR, DEFAULT_CB_SLOW_CALL_RATE, DEFAULT_CB_WINDOW,
+    MIN_CB_WINDOW,
+};
 pub use common::{PathMatch, Secret};
+pub use concurrency::{ConcurrencyConfig, MAX_CONCURRENCY};
 pub use fault::{FaultAction, FaultConfig, FaultRule};
 pub use headers::{HeaderOps, HeadersConfig};
 pub use jwt::{
@@ -59,9 +67,16 @@ pub const PIXIU_HEADER_FILTER: &str = "dgp.filter.http.header";
 pub const FAULT_INJECTION_FILTER: &str = "dgp.filter.http.faultinjection";
 /// `tianlu.filter.http.mock`.
 pub const MOCK_FILTER: &str = "tianlu.filter.http.mock";
+/// `tianlu.filter.http.circuitbreaker`.
+pub const CIRCUIT_BREAKER_FILTER: &str = "tianlu.filter.http.circuitbreaker";
+/// `dgp.filter.http.circuitbreaker`: pixiu's name for [`CIRCUIT_BREAKER_FILTER`] (its sentinel
+/// rule keys are refused).
+pub const PIXIU_CIRCUIT_BREAKER_FILTER: &str = "dgp.filter.http.circuitbreaker";
+/// `tianlu.filter.http.concurrency`.
+pub const CONCURRENCY_FILTER: &str = "tianlu.filter.http.concurrency";
 
 /// Every HTTP filter name tianlu knows.
-pub const KNOWN_HTTP_FILTERS: [&str; 13] = [
+pub const KNOWN_HTTP_FILTERS: [&str; 16] = [
     API_CONFIG_FILTER,
     DUBBO_PROXY_FILTER,
     CORS_FILTER,
@@ -75,6 +90,9 @@ pub const KNOWN_HTTP_FILTERS: [&str; 13] = [
     PIXIU_HEADER_FILTER,
     FAULT_INJECTION_FILTER,
     MOCK_FILTER,
+    CIRCUIT_BREAKER_FILTER,
+    PIXIU_CIRCUIT_BREAKER_FILTER,
+    CONCURRENCY_FILTER,
 ];
 
 /// Default `timeout_config.connect_timeout`.
@@ -120,6 +138,10 @@ pub enum HttpFilterConfig {
     FaultInjection(FaultConfig),
     /// `tianlu.filter.http.mock`.
     Mock(MockConfig),
+    /// `tianlu.filter.http.circuitbreaker` and `dgp.filter.http.circuitbreaker`.
+    CircuitBreaker(CircuitBreakerConfig),
+    /// `tianlu.filter.http.concurrency`.
+    Concurrency(ConcurrencyConfig),
 }
 
 /// `dgp.filter.http.apiconfig` config.
@@ -176,7 +198,7 @@ pub struct BodyLimitConfig {
 }
 
 /// pixiu filters tianlu does not have (a clearer message than "unknown").
-const PIXIU_ONLY: [&str; 15] = [
+const PIXIU_ONLY: [&str; 14] = [
     "dgp.filter.http.directdubboproxy",
     "dgp.filter.http.httpproxy",
     "dgp.filter.http.grpcproxy",
@@ -190,7 +212,6 @@ const PIXIU_ONLY: [&str; 15] = [
     "dgp.filter.http.host",
     "dgp.filter.http.metric",
     "dgp.filter.http.prometheusmetric",
-    "dgp.filter.http.circuitbreaker",
     "dgp.filters.tracing",
 ];
 
@@ -313,6 +334,10 @@ pub(crate) fn read(cx: &mut Ctx, node: &Node, path: &str, base: &Path) -> Option
         }
         FAULT_INJECTION_FILTER => fault::read(cx, &mut c).map(HttpFilterConfig::FaultInjection),
         MOCK_FILTER => mock::read(cx, &mut c).map(HttpFilterConfig::Mock),
+        CIRCUIT_BREAKER_FILTER | PIXIU_CIRCUIT_BREAKER_FILTER => {
+            circuit_breaker::read(cx, &mut c).map(HttpFilterConfig::CircuitBreaker)
+        }
+        CONCURRENCY_FILTER => concurrency::read(cx, &mut c).map(HttpFilterConfig::Concurrency),
         other => {
             let what = if PIXIU_ONLY.contains(&other) {
                 "is a pixiu filter that tianlu does not support yet"

@@ -290,3 +290,157 @@ fn headers_fault_and_mock_configs() {
         Some(serde_json::json!({"id": 1, "tags": ["a", 2, true, null, 1.5]}))
     );
 }
+
+#[test]
+fn circuit_breaker_and_concurrency_config_errors() {
+    let p = |key: &str| format!("{F}.{key}");
+    let cb = "tianlu.filter.http.circuitbreaker";
+    let cc = "tianlu.filter.http.concurrency";
+    let cases: Vec<Case> = vec![
+        (
+            "cb sentinel",
+            conf(
+                "dgp.filter.http.circuitbreaker",
+                "resources: [{name: a}]\nrules: [{resource: a, strategy: 1}]",
+            ),
+            vec![
+                (
+                    16,
+                    p("resources"),
+                    "sentinel circuit-breaker rules are not supported",
+                ),
+                (
+                    17,
+                    p("rules"),
+                    "write window: 10s, min_requests: 20, error_rate: 0.5",
+                ),
+            ],
+        ),
+        (
+            "cb rate above 1",
+            conf(cb, "error_rate: 1.5"),
+            vec![(
+                16,
+                p("error_rate"),
+                "expected a share greater than 0 and at most 1 (such as 0.5)",
+            )],
+        ),
+        (
+            "cb rate zero",
+            conf(cb, "error_rate: 0"),
+            vec![(
+                16,
+                p("error_rate"),
+                "expected a share greater than 0 and at most 1",
+            )],
+        ),
+        (
+            "cb rate text",
+            conf(cb, "error_rate: half"),
+            vec![(16, p("error_rate"), "found a string \"half\"")],
+        ),
+        (
+            "cb slow rate alone",
+            conf(cb, "slow_call_rate: 0.5"),
+            vec![(
+                16,
+                p("slow_call_rate"),
+                "slow_call_rate is only used with slow_call",
+            )],
+        ),
+        (
+            "cb short window",
+            conf(cb, "window: 5ms"),
+            vec![(16, p("window"), "must be at least 10ms")],
+        ),
+        (
+            "cb zero probes",
+            conf(cb, "half_open_probes: 0"),
+            vec![(16, p("half_open_probes"), "must be greater than 0")],
+        ),
+        (
+            "cb zero min",
+            conf(cb, "min_requests: 0"),
+            vec![(16, p("min_requests"), "must be greater than 0")],
+        ),
+        (
+            "cb zero open_for",
+            conf(cb, "open_for: 0s"),
+            vec![(16, p("open_for"), "must be greater than 0")],
+        ),
+        (
+            "cb business flag",
+            conf(cb, "count_business_errors: sometimes"),
+            vec![(16, p("count_business_errors"), "expected true or false")],
+        ),
+        (
+            "cb typo",
+            conf(cb, "min_request: 5"),
+            vec![(16, p("min_request"), "did you mean \"min_requests\"?")],
+        ),
+        (
+            "cc missing max",
+            conf(cc, "{}"),
+            vec![(16, p("max"), "missing required key")],
+        ),
+        (
+            "cc zero",
+            conf(cc, "max: 0"),
+            vec![(16, p("max"), "must be greater than 0")],
+        ),
+        (
+            "cc too big",
+            conf(cc, "max: 2000000"),
+            vec![(16, p("max"), "expected an integer from 0 to 1000000")],
+        ),
+    ];
+    for (name, yaml, want) in cases {
+        let err = Bootstrap::from_yaml_str(&yaml, "conf.yaml").expect_err(name);
+        let want: Vec<(usize, &str, &str)> =
+            want.iter().map(|(l, p, m)| (*l, p.as_str(), *m)).collect();
+        assert_problems(name, &err, &want);
+    }
+}
+
+#[test]
+fn circuit_breaker_and_concurrency_configs() {
+    use tianlu_api_config::bootstrap::filter::{CircuitBreakerConfig, ConcurrencyConfig};
+    let (f, _) = load("tianlu.filter.http.circuitbreaker", "{}");
+    assert_eq!(
+        f,
+        HttpFilterConfig::CircuitBreaker(CircuitBreakerConfig {
+            window: Duration::from_secs(10),
+            min_requests: 20,
+            error_rate: 0.5,
+            count_business_errors: false,
+            slow_call: None,
+            slow_call_rate: 1.0,
+            open_for: Duration::from_secs(30),
+            half_open_probes: 3,
+        }),
+        "the documented defaults"
+    );
+    let (f, _) = load(
+        "dgp.filter.http.circuitbreaker",
+        "window: 20s\nmin_requests: 5\nerror_rate: 1\ncount_business_errors: true\nslow_call: 800ms\nslow_call_rate: 0.25\nopen_for: 1m\nhalf_open_probes: 1",
+    );
+    assert_eq!(
+        f,
+        HttpFilterConfig::CircuitBreaker(CircuitBreakerConfig {
+            window: Duration::from_secs(20),
+            min_requests: 5,
+            error_rate: 1.0,
+            count_business_errors: true,
+            slow_call: Some(Duration::from_millis(800)),
+            slow_call_rate: 0.25,
+            open_for: Duration::from_secs(60),
+            half_open_probes: 1,
+        }),
+        "pixiu's name takes tianlu's keys"
+    );
+    let (f, _) = load("tianlu.filter.http.concurrency", "max: 64");
+    assert_eq!(
+        f,
+        HttpFilterConfig::Concurrency(ConcurrencyConfig { max: 64 })
+    );
+}

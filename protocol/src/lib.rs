@@ -7,8 +7,11 @@
 //!   the generic `$invoke` form of it.
 //! - [`dubbo`]: the Dubbo2 TCP protocol: 16-byte framing, request/response bodies, a multiplexed
 //!   client with heartbeats and deadlines, and a server for providers written in Rust.
+//! - [`triple`]: Dubbo 3's Triple (gRPC over HTTP/2): wrapper calls with the same invocation and
+//!   response model as [`dubbo`], and protobuf IDL calls with JSON via descriptors.
 
 pub mod dubbo;
 pub mod generic;
 pub mod hessian2;
 pub mod invocation;
+pub mod triple;

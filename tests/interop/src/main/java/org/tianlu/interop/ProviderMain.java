@@ -16,16 +16,29 @@ import org.apache.dubbo.config.ProviderConfig;
 import org.apache.dubbo.config.RegistryConfig;
 import org.apache.dubbo.config.ServiceConfig;
 import org.apache.dubbo.config.bootstrap.DubboBootstrap;
+import org.tianlu.interop.idl.CatalogService;
+import org.tianlu.interop.idl.CatalogServiceImpl;
 
 /**
  * Starts a Dubbo 3.3 provider for tianlu's tests with a plain main() (no Spring).
  *
  * <pre>
  * --dubbo-port N      required; dubbo protocol port on 127.0.0.1
- * --tri-port N        optional; also export every service over Triple on this port
+ * --tri-port N        optional; also export every service over Triple on this port, plus the
+ *                     protobuf IDL service org.tianlu.interop.idl.CatalogService (tri only)
  * --app NAME          application name (default tianlu-interop)
  * --name NAME         instance name returned by UserService.whoAmI (default: the app name)
- * --registry URL      registry address (default N/A = direct connection only)
+ * --registry URL      registry address (default N/A = direct connection only), e.g.
+ *                     zookeeper://127.0.0.1:2181?session=4000 or nacos://127.0.0.1:8848
+ * --register-mode M   interface|instance|all (Dubbo's dubbo.application.register-mode, default all):
+ *                     interface = /dubbo/{interface}/providers (ZK) or providers:{i}:{v}:{g} (Nacos);
+ *                     instance = application-level (/services/{app} + mapping, or the app name in Nacos)
+ * --metadata-type T   local|remote (default local: MetadataInfo served by the provider's
+ *                     MetadataService; remote: stored in the registry's metadata report instead)
+ * --metadata-protocol P
+ *                     dubbo|tri: the protocol the built-in MetadataService is exported on (Dubbo
+ *                     3.3 picks tri when a Triple port exists)
+ * --weight N          provider weight written into the registered URLs (default: none = 100)
  * --slow-ms N         artificial delay added to every UserService call (default 0)
  * --threads N         provider thread pool size (default 200, Dubbo's default)
  * --queues N          provider thread pool queue (default 10000; Dubbo's default 0 rejects bursts)
@@ -49,6 +62,10 @@ public final class ProviderMain {
         String app = "tianlu-interop";
         String name;
         String registry = "N/A";
+        String registerMode;
+        String metadataType;
+        String metadataProtocol;
+        Integer weight;
         long slowMs;
         int threads = 200;
         int queues = 10000;
@@ -63,7 +80,9 @@ public final class ProviderMain {
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             System.err.println("usage: ProviderMain --dubbo-port N [--tri-port N] [--app NAME] [--name NAME]"
-                    + " [--registry URL] [--slow-ms N] [--threads N] [--queues N]"
+                    + " [--registry URL] [--register-mode interface|instance|all] [--metadata-type local|remote]"
+                    + " [--metadata-protocol dubbo|tri]"
+                    + " [--weight N] [--slow-ms N] [--threads N] [--queues N]"
                     + " [--generic-exception wrapped|raw] [--exit-on-stdin-eof]");
             System.exit(2);
             return;
@@ -73,6 +92,12 @@ public final class ProviderMain {
         TimeZone.setDefault(TimeZone.getTimeZone("UTC"));
         System.setProperty("dubbo.application.logger", "slf4j");
         System.setProperty("dubbo.application.qos-enable", "false");
+        // Dubbo never registers a 127.x address it picked itself (NetUtils.isInvalidLocalHost) and
+        // refuses one in DUBBO_IP_TO_REGISTRY; with every network interface ignored its address
+        // lookup falls back to 127.0.0.1, so registries see the loopback address tests can reach.
+        if (System.getProperty("dubbo.network.interface.ignored") == null) {
+            System.setProperty("dubbo.network.interface.ignored", ".*");
+        }
         if (o.rawExceptions) {
             System.setProperty("dubbo.compact.enable", "false");
         }
@@ -84,13 +109,23 @@ public final class ProviderMain {
         application.setQosEnable(false);
         application.setQosAcceptForeignIp(false);
         application.setLogger("slf4j");
+        if (o.registerMode != null) {
+            application.setRegisterMode(o.registerMode);
+        }
+        if (o.metadataType != null) {
+            application.setMetadataType(o.metadataType);
+        }
+        if (o.metadataProtocol != null) {
+            application.setMetadataServiceProtocol(o.metadataProtocol);
+        }
 
         List<ProtocolConfig> protocols = new ArrayList<>();
         ProtocolConfig dubbo = new ProtocolConfig("dubbo", o.dubboPort);
         dubbo.setHost("127.0.0.1");
         protocols.add(dubbo);
+        ProtocolConfig tri = null;
         if (o.triPort > 0) {
-            ProtocolConfig tri = new ProtocolConfig("tri", o.triPort);
+            tri = new ProtocolConfig("tri", o.triPort);
             tri.setHost("127.0.0.1");
             protocols.add(tri);
         }
@@ -98,6 +133,9 @@ public final class ProviderMain {
         ProviderConfig provider = new ProviderConfig();
         provider.setThreads(o.threads);
         provider.setQueues(o.queues);
+        if (o.weight != null) {
+            provider.setWeight(o.weight);
+        }
 
         String instance = o.name != null ? o.name : o.app;
 
@@ -116,15 +154,23 @@ public final class ProviderMain {
         usersG2.setVersion("1.0.0");
         usersG2.setGroup("g2");
 
-        DubboBootstrap.getInstance()
+        DubboBootstrap bootstrap = DubboBootstrap.getInstance()
                 .application(application)
                 .registry(new RegistryConfig(o.registry))
                 .protocols(protocols)
                 .provider(provider)
                 .service(types)
                 .service(users)
-                .service(usersG2)
-                .start();
+                .service(usersG2);
+        if (tri != null) {
+            // The protobuf IDL service: plain protobuf over Triple, so exported on tri only.
+            ServiceConfig<CatalogService> catalog = new ServiceConfig<>();
+            catalog.setInterface(CatalogService.class);
+            catalog.setRef(new CatalogServiceImpl());
+            catalog.setProtocols(List.of(tri));
+            bootstrap.service(catalog);
+        }
+        bootstrap.start();
 
         awaitListening(o.dubboPort);
         StringBuilder ready = new StringBuilder("READY dubbo=").append(o.dubboPort);
@@ -139,7 +185,8 @@ public final class ProviderMain {
     }
 
     private static final Set<String> VALUE_FLAGS = Set.of("--dubbo-port", "--tri-port", "--app", "--name",
-            "--registry", "--slow-ms", "--threads", "--queues", "--generic-exception");
+            "--registry", "--register-mode", "--metadata-type", "--metadata-protocol", "--weight",
+            "--slow-ms", "--threads", "--queues", "--generic-exception");
 
     private static Options parse(String[] args) {
         Options o = new Options();
@@ -174,6 +221,27 @@ public final class ProviderMain {
                     break;
                 case "--registry":
                     o.registry = v;
+                    break;
+                case "--register-mode":
+                    if (!v.equals("interface") && !v.equals("instance") && !v.equals("all")) {
+                        throw new IllegalArgumentException("--register-mode must be interface, instance or all");
+                    }
+                    o.registerMode = v;
+                    break;
+                case "--metadata-type":
+                    if (!v.equals("local") && !v.equals("remote")) {
+                        throw new IllegalArgumentException("--metadata-type must be local or remote");
+                    }
+                    o.metadataType = v;
+                    break;
+                case "--metadata-protocol":
+                    if (!v.equals("dubbo") && !v.equals("tri")) {
+                        throw new IllegalArgumentException("--metadata-protocol must be dubbo or tri");
+                    }
+                    o.metadataProtocol = v;
+                    break;
+                case "--weight":
+                    o.weight = (int) number(a, v);
                     break;
                 case "--slow-ms":
                     o.slowMs = number(a, v);

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tianlu_api_config::{
-    Backend, Config, HashKey, HttpConnectionManager, LbPolicy, Route, RouteTable,
+    Backend, Config, HashKey, HttpConnectionManager, LbPolicy, Protocol, Route, RouteTable,
 };
 use tianlu_protocol::generic::{InputPolicy, JavaType, OutputOptions};
 
@@ -135,6 +135,7 @@ impl Runtime {
                 specs.push(EndpointSpec {
                     addr,
                     weight: e.weight,
+                    protocol: e.protocol,
                 });
             }
             let settings = ClusterSettings {
@@ -222,8 +223,16 @@ impl Runtime {
                     Backend::Cluster(name) => clusters.get(name).cloned().ok_or_else(|| {
                         err(format!("route {label}: cluster {name} is not defined"))
                     })?,
-                    Backend::Direct { host, port } => {
-                        let key = format!("direct:{host}:{port}");
+                    Backend::Direct {
+                        host,
+                        port,
+                        protocol,
+                    } => {
+                        let scheme = match protocol {
+                            Protocol::Dubbo => "dubbo",
+                            Protocol::Triple => "tri",
+                        };
+                        let key = format!("{scheme}://{host}:{port}");
                         match clusters.get(&key) {
                             Some(c) => Arc::clone(c),
                             None => {
@@ -242,7 +251,11 @@ impl Runtime {
                                 let c = Arc::new(Cluster::new(
                                     &key,
                                     settings,
-                                    &[EndpointSpec { addr, weight: 100 }],
+                                    &[EndpointSpec {
+                                        addr,
+                                        weight: 100,
+                                        protocol: *protocol,
+                                    }],
                                     pool,
                                     metrics,
                                 ));
@@ -292,7 +305,8 @@ impl Runtime {
                 plans,
             });
         }
-        let in_use: Vec<SocketAddr> = clusters.values().flat_map(|c| c.addresses()).collect();
+        let in_use: Vec<(SocketAddr, Protocol)> =
+            clusters.values().flat_map(|c| c.pool_keys()).collect();
         pool.retain(&in_use);
         Ok(Runtime {
             listeners,

@@ -3,6 +3,7 @@
 //! (static config today, registry events later) builds a new snapshot and swaps it in.
 
 use super::balance::{self, Balancer, HashTuning, Member, PickContext, Policy};
+use super::client::Client;
 use super::outlier::{Outlier, OutlierConfig};
 use super::pool::ConnectionPool;
 use crate::metrics::{EndpointStats, Metrics};
@@ -10,7 +11,7 @@ use arc_swap::ArcSwap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tianlu_protocol::dubbo::Endpoint;
+use tianlu_api_config::Protocol;
 
 /// One provider as configuration or discovery describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub struct EndpointSpec {
     pub addr: SocketAddr,
     /// Relative weight (Dubbo's default is 100).
     pub weight: u32,
+    /// The protocol the provider speaks at this address.
+    pub protocol: Protocol,
 }
 
 /// A provider inside a snapshot, with its connection and health state.
@@ -29,8 +32,8 @@ pub struct UpstreamEndpoint {
     pub addr: SocketAddr,
     /// Relative weight.
     pub weight: u32,
-    /// The multiplexed connection.
-    pub client: Endpoint,
+    /// The multiplexed connection (Dubbo2 or Triple).
+    pub client: Client,
     /// Passive ejection state.
     pub outlier: Outlier,
     /// Active health-check verdict (true until a check says otherwise).
@@ -167,6 +170,16 @@ impl Cluster {
             .map(|e| e.addr)
             .collect()
     }
+
+    /// The pool keys (address, protocol) in the current snapshot.
+    pub fn pool_keys(&self) -> Vec<(SocketAddr, Protocol)> {
+        self.snapshot
+            .load()
+            .endpoints
+            .iter()
+            .map(|e| (e.addr, e.client.protocol()))
+            .collect()
+    }
 }
 
 fn build_snapshot(
@@ -179,19 +192,22 @@ fn build_snapshot(
 ) -> Snapshot {
     let mut endpoints: Vec<Arc<UpstreamEndpoint>> = Vec::with_capacity(specs.len());
     for spec in specs {
-        if endpoints.iter().any(|e| e.addr == spec.addr) {
+        if endpoints
+            .iter()
+            .any(|e| e.addr == spec.addr && e.client.protocol() == spec.protocol)
+        {
             continue;
         }
-        let kept = previous
-            .iter()
-            .find(|e| e.addr == spec.addr && e.weight == spec.weight);
+        let kept = previous.iter().find(|e| {
+            e.addr == spec.addr && e.weight == spec.weight && e.client.protocol() == spec.protocol
+        });
         endpoints.push(match kept {
             Some(e) => Arc::clone(e),
             None => Arc::new(UpstreamEndpoint {
                 id: spec.addr.to_string(),
                 addr: spec.addr,
                 weight: spec.weight,
-                client: pool.endpoint(spec.addr),
+                client: pool.client(spec.addr, spec.protocol),
                 outlier: Outlier::default(),
                 healthy: AtomicBool::new(true),
                 stats: metrics.endpoint(cluster, &spec.addr.to_string()),

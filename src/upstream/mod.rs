@@ -3,11 +3,13 @@
 //! connections (one per provider address, reused across clusters and reloads).
 
 pub mod balance;
+mod client;
 mod cluster;
 mod health;
 mod outlier;
 mod pool;
 
+pub use client::Client;
 pub use cluster::{Cluster, ClusterSettings, EndpointSpec, Snapshot, UpstreamEndpoint};
 pub use health::HealthCheck;
 pub use outlier::{Outlier, OutlierConfig};

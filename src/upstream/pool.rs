@@ -1,44 +1,54 @@
-//! The pool of Dubbo provider connections, keyed by address: one multiplexed, self-reconnecting
-//! [`Endpoint`] per provider, shared by every cluster that lists it and kept across reloads.
+//! The pool of provider connections, keyed by address and protocol: one multiplexed,
+//! self-reconnecting [`Client`] per provider, shared by every cluster that lists it and kept
+//! across reloads.
 
+use super::client::Client;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
+use tianlu_api_config::Protocol;
 use tianlu_protocol::dubbo::{ClientConfig, Endpoint};
+use tianlu_protocol::triple::{TripleConfig, TripleEndpoint};
 
-/// Shared Dubbo connections.
+/// Shared provider connections.
 pub struct ConnectionPool {
     config: ClientConfig,
-    endpoints: Mutex<HashMap<SocketAddr, Endpoint>>,
+    clients: Mutex<HashMap<(SocketAddr, Protocol), Client>>,
 }
 
 impl ConnectionPool {
-    /// A pool whose connections use `config`.
+    /// A pool whose connections use `config` (Triple takes its timeouts, payload limit and
+    /// backoff from it too).
     pub fn new(config: ClientConfig) -> Self {
         ConnectionPool {
             config,
-            endpoints: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The endpoint for `addr`, created on first use. Called when snapshots are built, never
-    /// per request.
-    pub fn endpoint(&self, addr: SocketAddr) -> Endpoint {
+    /// The client for `addr` speaking `protocol`, created on first use. Called when snapshots
+    /// are built, never per request.
+    pub fn client(&self, addr: SocketAddr, protocol: Protocol) -> Client {
         let mut map = self
-            .endpoints
+            .clients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(addr)
-            .or_insert_with(|| Endpoint::new(addr, self.config.clone()))
+        map.entry((addr, protocol))
+            .or_insert_with(|| match protocol {
+                Protocol::Dubbo => Client::Dubbo(Endpoint::new(addr, self.config.clone())),
+                Protocol::Triple => {
+                    Client::Triple(TripleEndpoint::new(addr, TripleConfig::from(&self.config)))
+                }
+            })
             .clone()
     }
 
-    /// Drops pooled endpoints that no cluster uses any more (`in_use` lists the live ones).
-    pub fn retain(&self, in_use: &[SocketAddr]) {
+    /// Drops pooled clients that no cluster uses any more (`in_use` lists the live ones).
+    pub fn retain(&self, in_use: &[(SocketAddr, Protocol)]) {
         let mut map = self
-            .endpoints
+            .clients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|addr, _| in_use.contains(addr));
+        map.retain(|key, _| in_use.contains(key));
     }
 }

@@ -6,6 +6,7 @@ mod balancing;
 mod cli;
 mod filters;
 mod gateway_java;
+mod gateway_triple;
 mod listener;
 mod operations;
 mod samples;

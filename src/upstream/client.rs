@@ -1,0 +1,66 @@
+//! One provider connection, whatever protocol the provider speaks: a multiplexed Dubbo2
+//! connection or a multiplexed Triple (HTTP/2) connection. Both answer the same
+//! [`Invocation`] with the same [`RpcResponse`] and [`CallError`], so balancing, failover,
+//! error mapping and response shaping do not care which one a call used.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+use tianlu_api_config::Protocol;
+use tianlu_protocol::dubbo::{CallError, Endpoint, RpcResponse};
+use tianlu_protocol::invocation::Invocation;
+use tianlu_protocol::triple::TripleEndpoint;
+
+/// A provider connection.
+#[derive(Clone)]
+pub enum Client {
+    /// Dubbo2 over TCP.
+    Dubbo(Endpoint),
+    /// Triple over HTTP/2.
+    Triple(TripleEndpoint),
+}
+
+impl Client {
+    /// Calls the provider with a deadline.
+    pub async fn call(
+        &self,
+        invocation: &Invocation,
+        timeout: Duration,
+    ) -> Result<RpcResponse, CallError> {
+        match self {
+            Client::Dubbo(e) => e.call(invocation, timeout).await,
+            Client::Triple(e) => e.call(invocation, timeout).await,
+        }
+    }
+
+    /// Calls in flight.
+    pub fn in_flight(&self) -> usize {
+        match self {
+            Client::Dubbo(e) => e.in_flight(),
+            Client::Triple(e) => e.in_flight(),
+        }
+    }
+
+    /// Whether a connection is up.
+    pub fn is_connected(&self) -> bool {
+        match self {
+            Client::Dubbo(e) => e.is_connected(),
+            Client::Triple(e) => e.is_connected(),
+        }
+    }
+
+    /// The protocol spoken.
+    pub fn protocol(&self) -> Protocol {
+        match self {
+            Client::Dubbo(_) => Protocol::Dubbo,
+            Client::Triple(_) => Protocol::Triple,
+        }
+    }
+
+    /// The provider's address.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Client::Dubbo(e) => e.addr(),
+            Client::Triple(e) => e.addr(),
+        }
+    }
+}

@@ -109,13 +109,31 @@ fn cluster_problems(bootstrap: &Bootstrap, apis: &[ApiConfig]) -> Vec<Problem> {
             let Backend::Cluster(name) = &r.target.backend else {
                 continue;
             };
-            if name.is_empty() || names.contains(&name.as_str()) {
-                continue;
-            }
             let (line, key_path) = r
                 .cluster_site
                 .clone()
                 .unwrap_or((r.source.line, r.source.key_path.clone()));
+            if let (Some(want), Some(c)) = (
+                r.target.protocol,
+                bootstrap.clusters.iter().find(|c| &c.name == name),
+            ) {
+                if let Some(e) = c.endpoints.iter().find(|e| e.protocol != want) {
+                    problems.push(Problem {
+                        file: api.file.clone(),
+                        line: Some(line).filter(|l| *l > 0),
+                        key_path: key_path.clone(),
+                        route: Some(r.label()),
+                        message: format!(
+                            "the route asks for {want:?} but cluster {name:?} has a {:?} endpoint \
+                             ({}:{}); set protocol on the cluster's endpoints",
+                            e.protocol, e.address.address, e.address.port
+                        ),
+                    });
+                }
+            }
+            if name.is_empty() || names.contains(&name.as_str()) {
+                continue;
+            }
             problems.push(Problem {
                 file: api.file.clone(),
                 line: Some(line).filter(|l| *l > 0),

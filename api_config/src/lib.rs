@@ -54,7 +54,7 @@ pub use allow::AllowList;
 pub use api::route::{Backend, Inbound, InboundParam, ResponseOptions, Route, RouteSource, Target};
 pub use api::ApiConfig;
 pub use bootstrap::cluster::{
-    Cluster, ConsistentConfig, Endpoint, HashKey, HealthCheck, LbPolicy, OutlierDetection,
+    Cluster, ConsistentConfig, Endpoint, HashKey, HealthCheck, LbPolicy, OutlierDetection, Protocol,
 };
 pub use bootstrap::filter::{
     AccessLogConfig, ApiConfigFilter, BodyLimitConfig, CorsConfig, DubboProxyConfig, HttpFilter,

@@ -4,6 +4,7 @@
 
 use crate::allow::AllowList;
 use crate::api::route::{Backend, ResponseOptions, Target};
+use crate::bootstrap::cluster::Protocol;
 use crate::mapping::{self, java_type::java_type_problem, MapTarget, Mapping, RouteFacts};
 use crate::yaml::reader::{Ctx, MapView};
 use crate::yaml::Node;
@@ -18,17 +19,19 @@ pub(crate) struct Integration {
     pub(crate) cluster_site: Option<(usize, String)>,
 }
 
-/// Parses `dubbo://host:port`, `host:port` or `[v6]:port`.
-pub(crate) fn parse_direct_url(url: &str) -> Result<(String, u16), String> {
-    let bad = || format!("url {url:?} must be dubbo://host:port");
-    let rest = match url.split_once("://") {
-        Some(("dubbo", rest)) => rest,
+/// Parses `dubbo://host:port`, `tri://host:port`, `host:port` or `[v6]:port`; the protocol is
+/// `None` without a scheme.
+pub(crate) fn parse_direct_url(url: &str) -> Result<(String, u16, Option<Protocol>), String> {
+    let bad = || format!("url {url:?} must be dubbo://host:port or tri://host:port");
+    let (rest, protocol) = match url.split_once("://") {
+        Some(("dubbo", rest)) => (rest, Some(Protocol::Dubbo)),
+        Some(("tri", rest)) => (rest, Some(Protocol::Triple)),
         Some((scheme, _)) => {
             return Err(format!(
-                "url scheme {scheme:?} is not supported yet (only dubbo://host:port)"
+                "url scheme {scheme:?} is not supported (use dubbo://host:port or tri://host:port)"
             ))
         }
-        None => url,
+        None => (url, None),
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
@@ -42,7 +45,7 @@ pub(crate) fn parse_direct_url(url: &str) -> Result<(String, u16), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
     match port.parse::<u16>() {
-        Ok(p) if p > 0 && valid_host => Ok((host.to_owned(), p)),
+        Ok(p) if p > 0 && valid_host => Ok((host.to_owned(), p, protocol)),
         _ => Err(bad()),
     }
 }
@@ -89,44 +92,56 @@ pub(crate) fn read(
     }
     let mut m = MapView::new(cx, node.unwrap_or(&empty), path);
 
-    match m
+    let request_type = match m
         .string(cx, "requestType")
         .as_deref()
         .map(str::to_ascii_lowercase)
         .as_deref()
     {
-        None | Some("dubbo") => {}
-        Some(t @ ("triple" | "tri" | "http" | "grpc")) => {
+        None => None,
+        Some("dubbo") => Some(Protocol::Dubbo),
+        Some("triple" | "tri") => Some(Protocol::Triple),
+        Some(t @ ("http" | "grpc")) => {
             cx.problem(
                 m.key_line("requestType"),
                 &m.child("requestType"),
-                format!("requestType {t} is not supported yet (only dubbo)"),
+                format!("requestType {t} is not supported yet (dubbo or triple)"),
+            );
+            None
+        }
+        Some(t) => {
+            cx.problem(
+                m.key_line("requestType"),
+                &m.child("requestType"),
+                format!("unknown requestType {t:?} (use dubbo or triple)"),
+            );
+            None
+        }
+    };
+    let protocol_key = match m.string(cx, "protocol") {
+        None => None,
+        Some(p) => match Protocol::parse(&p) {
+            Some(found) => Some(found),
+            None => {
+                cx.problem(
+                    m.key_line("protocol"),
+                    &m.child("protocol"),
+                    format!("unknown protocol {p:?} (use dubbo or tri)"),
+                );
+                None
+            }
+        },
+    };
+    if let (Some(a), Some(b)) = (request_type, protocol_key) {
+        if a != b {
+            cx.problem(
+                m.key_line("protocol"),
+                &m.child("protocol"),
+                "protocol and requestType disagree",
             );
         }
-        Some(t) => cx.problem(
-            m.key_line("requestType"),
-            &m.child("requestType"),
-            format!("unknown requestType {t:?} (use dubbo)"),
-        ),
     }
-    match m
-        .string(cx, "protocol")
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("dubbo") => {}
-        Some(p @ ("tri" | "triple")) => cx.problem(
-            m.key_line("protocol"),
-            &m.child("protocol"),
-            format!("protocol {p} is not supported yet (only dubbo)"),
-        ),
-        Some(p) => cx.problem(
-            m.key_line("protocol"),
-            &m.child("protocol"),
-            format!("unknown protocol {p:?} (use dubbo)"),
-        ),
-    }
+    let route_protocol = protocol_key.or(request_type);
     if let Some(s) = m.string(cx, "serialization") {
         if !s.eq_ignore_ascii_case("hessian2") {
             cx.problem(
@@ -206,7 +221,22 @@ pub(crate) fn read(
         }
         (Some(c), None) => Backend::Cluster(c),
         (None, Some(u)) => match parse_direct_url(u.trim()) {
-            Ok((host, port)) => Backend::Direct { host, port },
+            Ok((host, port, scheme)) => {
+                if let (Some(s), Some(r)) = (scheme, route_protocol) {
+                    if s != r {
+                        cx.problem(
+                            m.key_line("url"),
+                            &m.child("url"),
+                            "the url scheme and the route's protocol/requestType disagree",
+                        );
+                    }
+                }
+                Backend::Direct {
+                    host,
+                    port,
+                    protocol: scheme.or(route_protocol).unwrap_or(Protocol::Dubbo),
+                }
+            }
             Err(e) => {
                 cx.problem(m.key_line("url"), &m.child("url"), e);
                 Backend::Cluster(String::new())
@@ -278,6 +308,7 @@ pub(crate) fn read(
             group,
             version,
             application,
+            protocol: route_protocol,
             backend,
             parameter_types,
             retries,
@@ -304,7 +335,8 @@ mod tests {
             ),
             ("10.0.0.8:20880", Ok(("10.0.0.8", 20880))),
             ("dubbo://[::1]:20880", Ok(("::1", 20880))),
-            ("tri://10.0.0.8:50051", Err("not supported yet")),
+            ("tri://10.0.0.8:50051", Ok(("10.0.0.8", 50051))),
+            ("grpc://10.0.0.8:50051", Err("is not supported")),
             ("dubbo://10.0.0.8", Err("must be dubbo://host:port")),
             ("dubbo://:20880", Err("must be dubbo://host:port")),
             ("dubbo://h:0", Err("must be dubbo://host:port")),
@@ -313,7 +345,7 @@ mod tests {
         ];
         for (url, want) in cases {
             match (parse_direct_url(url), want) {
-                (Ok((h, p)), Ok((wh, wp))) => assert_eq!((h.as_str(), p), (wh, wp), "{url}"),
+                (Ok((h, p, _)), Ok((wh, wp))) => assert_eq!((h.as_str(), p), (wh, wp), "{url}"),
                 (Err(e), Err(needle)) => assert!(e.contains(needle), "{url}: {e}"),
                 (got, want) => panic!("{url}: {got:?} vs {want:?}"),
             }

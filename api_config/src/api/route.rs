@@ -50,6 +50,9 @@ pub enum Backend {
         host: String,
         /// Port.
         port: u16,
+        /// From the url scheme (`dubbo://`, `tri://`), else the route's `protocol` /
+        /// `requestType`, else Dubbo.
+        protocol: crate::bootstrap::cluster::Protocol,
     },
 }
 
@@ -69,6 +72,9 @@ pub struct Target {
     pub application: Option<String>,
     /// Cluster or direct provider.
     pub backend: Backend,
+    /// The protocol the route asks for (`requestType: triple` or `protocol: tri`); cluster
+    /// endpoints must speak it. `None` when the route leaves it to the endpoints.
+    pub protocol: Option<crate::bootstrap::cluster::Protocol>,
     /// `parameterTypes`: the declared Java signature, if given.
     pub parameter_types: Option<Vec<String>>,
     /// `retries`: overrides the dubboproxy filter's `retries` for this route.

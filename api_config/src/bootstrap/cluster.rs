@@ -148,6 +148,8 @@ pub struct OutlierDetection {
 /// One provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// `protocol`: `dubbo` (default) or `tri`.
+    pub protocol: Protocol,
     /// `ID`.
     pub id: Option<String>,
     /// `name`.
@@ -156,6 +158,26 @@ pub struct Endpoint {
     pub address: SocketAddress,
     /// `meta.weight` (default 100).
     pub weight: u32,
+}
+
+/// The RPC protocol a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// Dubbo2 over TCP with hessian2 (`dubbo`).
+    Dubbo,
+    /// Triple, Dubbo 3's gRPC-compatible protocol over HTTP/2 (`tri`, `triple`).
+    Triple,
+}
+
+impl Protocol {
+    /// Parses `dubbo`, `tri` or `triple` (any case).
+    pub fn parse(name: &str) -> Option<Protocol> {
+        match name.to_ascii_lowercase().as_str() {
+            "dubbo" => Some(Protocol::Dubbo),
+            "tri" | "triple" => Some(Protocol::Triple),
+            _ => None,
+        }
+    }
 }
 
 /// A static cluster.
@@ -255,13 +277,15 @@ fn read_endpoint(cx: &mut Ctx, node: &Node, path: &str) -> Option<Endpoint> {
     let mut e = MapView::new(cx, node, path);
     let id = e.string(cx, "ID");
     let name = e.string(cx, "name");
+    let mut protocol = Protocol::Dubbo;
     if let Some(p) = e.string(cx, "protocol") {
-        if !p.eq_ignore_ascii_case("dubbo") {
-            cx.problem(
+        match Protocol::parse(&p) {
+            Some(found) => protocol = found,
+            None => cx.problem(
                 e.key_line("protocol"),
                 &e.child("protocol"),
-                format!("endpoint protocol {p:?} is not supported yet (only dubbo)"),
-            );
+                format!("unknown endpoint protocol {p:?} (use dubbo or tri)"),
+            ),
         }
     }
     let mut weight = DEFAULT_WEIGHT;
@@ -273,6 +297,7 @@ fn read_endpoint(cx: &mut Ctx, node: &Node, path: &str) -> Option<Endpoint> {
     let address = super::read_socket_address(cx, &mut e, true);
     e.finish(cx);
     Some(Endpoint {
+        protocol,
         id,
         name,
         address: address?,

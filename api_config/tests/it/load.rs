@@ -178,7 +178,8 @@ fn loads_the_sample_configuration() {
         r[4].target.backend,
         Backend::Direct {
             host: "127.0.0.1".into(),
-            port: 20890
+            port: 20890,
+            protocol: tianlu_api_config::Protocol::Dubbo,
         }
     );
     assert_eq!(r[4].timeout, None);

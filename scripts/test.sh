@@ -27,6 +27,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+step "installing the Nacos server for the registry tests (rnacos; ~16 minutes the first time, cached after)"
+RNACOS_ROOT="$HOME/.cache/tianlu/rnacos"
+if [ ! -x "$RNACOS_ROOT/bin/rnacos" ]; then
+  cargo install --locked rnacos --version 0.8.8 --root "$RNACOS_ROOT"
+fi
+export TIANLU_RNACOS="$RNACOS_ROOT/bin/rnacos"
+
 step "building the Java interop provider (Maven)"
 bash tests/interop/build.sh
 

@@ -214,3 +214,50 @@ async fn a_provider_killed_under_load_costs_no_retryable_request() -> Result<()>
     g.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_checks_take_a_dead_provider_out_before_any_request_fails() -> Result<()> {
+    let mut ps = providers()?;
+    let block = "      lb_policy: round_robin\n      health_checks:\n        - { protocol: tcp, timeout: 200ms, interval: 100ms, healthy_threshold: 1, unhealthy_threshold: 1 }\n";
+    let g = gateway("health", block, &ps, &[1, 1, 1]).await?;
+    let counts = spread(&g, 30).await?;
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    ps[1].kill();
+    // A few check rounds; no request is sent meanwhile.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let c = client();
+    for _ in 0..30 {
+        let (status, body) = who(&c, &g, None).await?;
+        assert_eq!(status, 200, "{body}");
+        assert_ne!(body, "\"p2\"");
+    }
+    // p2 was never even tried: the health check, not a failed call, took it out.
+    let p2 = ps[1].addr;
+    let rt = g
+        .running
+        .as_ref()
+        .expect("running")
+        .shared
+        .runtime
+        .load_full();
+    let snapshot = rt.clusters["pool"].snapshot();
+    let ep = snapshot
+        .endpoints
+        .iter()
+        .find(|e| e.addr == p2)
+        .expect("p2 in the snapshot");
+    assert!(!ep.healthy.load(std::sync::atomic::Ordering::Relaxed));
+    assert_eq!(
+        ep.stats.errors.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "no call reached the dead provider"
+    );
+    // It comes back: the check marks it healthy and it serves again.
+    let revived = RustProvider::start("p2", Some(p2))?;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let counts = spread(&g, 30).await?;
+    assert_eq!(counts.get("p2"), Some(&10), "{counts:?}");
+    drop(revived);
+    g.stop().await;
+    Ok(())
+}

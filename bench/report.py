@@ -188,7 +188,7 @@ for sc, prov in order:
             cells.append(f"{fmt_rps(p[0]['r']['rps'])} ({ms(p[0]['r']['p99_us'])})" if p else "–")
         err = sum(errors(r) for r in pts)
         w(f"| {SC_NAME[sc]} | {prov} | {SYS_NAME[system]} | " + " | ".join(cells) + f" | {err} |")
-w("| 3: HTTP → Triple | – | tianlu | pending: the Triple upstream is being written; not measured | | | | |")
+w("| 3: HTTP → Triple | – | tianlu | not measured: bench/run.sh has no Triple scenario yet | | | | |")
 w("| 4: plain HTTP → HTTP | – | tianlu | pending: tianlu has no HTTP upstream yet; nginx above is the baseline | | | | |")
 w("")
 w("Gateway CPU time per request (µs, from `/proc/<pid>/stat` utime+stime around each point; for nginx master + worker). "

@@ -7,6 +7,11 @@ use std::path::PathBuf;
 use tianlu::cli::hessian::{decode_to_json, parse_hex};
 use tianlu::cli::validate::validate;
 
+/// mimalloc instead of the system allocator: the request path builds many small short-lived
+/// trees (JSON and hessian values), where glibc malloc showed up as a third of CPU time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "tianlu",

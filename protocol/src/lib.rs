@@ -14,4 +14,5 @@ pub mod dubbo;
 pub mod generic;
 pub mod hessian2;
 pub mod invocation;
+mod reconnect;
 pub mod triple;

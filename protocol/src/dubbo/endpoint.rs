@@ -4,48 +4,35 @@
 //! sent, while it waits).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::invocation::Invocation;
+use crate::reconnect::{Link, Reconnect};
 
 use super::client::{ClientConfig, Connection};
 use super::error::CallError;
 use super::response::RpcResponse;
-use super::writer::later;
 
-struct Slot {
-    conn: Option<Connection>,
-    backoff: Duration,
-    retry_at: Option<Instant>,
-    last_error: String,
+impl Link for Connection {
+    fn is_closed(&self) -> bool {
+        Connection::is_closed(self)
+    }
+
+    fn refusal(&self, addr: SocketAddr) -> Option<CallError> {
+        self.is_readonly().then_some(CallError::Unavailable {
+            addr,
+            reason: "provider is read-only (shutting down)",
+        })
+    }
 }
 
 struct Inner {
     addr: SocketAddr,
     cfg: ClientConfig,
-    slot: Mutex<Slot>,
-    connecting: tokio::sync::Mutex<()>,
-    active: AtomicUsize,
-}
-
-/// Counts a call as active for its whole duration, connect included.
-struct Active<'a>(&'a AtomicUsize);
-
-impl<'a> Active<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::Relaxed);
-        Active(counter)
-    }
-}
-
-impl Drop for Active<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
+    link: Reconnect<Connection>,
 }
 
 /// A provider address with a lazily (re)connected, shared [`Connection`]. Clones share state.
@@ -67,20 +54,9 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// An endpoint for `addr`; nothing is connected until the first call.
     pub fn new(addr: SocketAddr, cfg: ClientConfig) -> Self {
-        let backoff = cfg.backoff_initial;
+        let link = Reconnect::new(addr, cfg.backoff_initial, cfg.backoff_max);
         Endpoint {
-            inner: Arc::new(Inner {
-                addr,
-                cfg,
-                slot: Mutex::new(Slot {
-                    conn: None,
-                    backoff,
-                    retry_at: None,
-                    last_error: String::new(),
-                }),
-                connecting: tokio::sync::Mutex::new(()),
-                active: AtomicUsize::new(0),
-            }),
+            inner: Arc::new(Inner { addr, cfg, link }),
         }
     }
 
@@ -103,7 +79,7 @@ impl Endpoint {
         inv: &Invocation,
         timeout: Duration,
     ) -> Result<RpcResponse, CallError> {
-        let _active = Active::enter(&self.inner.active);
+        let _active = self.inner.link.enter();
         let start = Instant::now();
         let conn = match tokio::time::timeout(timeout, self.connection()).await {
             Ok(conn) => conn?,
@@ -120,81 +96,32 @@ impl Endpoint {
 
     /// The shared connection, connecting if there is none (or the last one was lost).
     pub async fn connection(&self) -> Result<Connection, CallError> {
-        if let Some(conn) = self.current()? {
-            return Ok(conn);
-        }
-        let _connecting = self.inner.connecting.lock().await;
-        // Another caller may have connected, or failed, while we waited.
-        if let Some(conn) = self.current()? {
-            return Ok(conn);
-        }
-        match Connection::connect(self.inner.addr, &self.inner.cfg).await {
-            Ok(conn) => {
-                let mut slot = self.slot();
-                slot.conn = Some(conn.clone());
-                slot.backoff = self.inner.cfg.backoff_initial;
-                slot.retry_at = None;
-                Ok(conn)
-            }
-            Err(e) => {
-                let mut slot = self.slot();
-                slot.retry_at = Some(later(Instant::now(), slot.backoff));
-                slot.backoff = slot
-                    .backoff
-                    .saturating_mul(2)
-                    .min(self.inner.cfg.backoff_max);
-                slot.last_error = e.to_string();
-                Err(e)
-            }
-        }
-    }
-
-    /// A usable connection, `None` when a new one should be made, or an error while backing off
-    /// or while the provider is read-only.
-    fn current(&self) -> Result<Option<Connection>, CallError> {
-        let mut slot = self.slot();
-        if let Some(conn) = &slot.conn {
-            if !conn.is_closed() {
-                if conn.is_readonly() {
-                    return Err(CallError::Unavailable {
-                        addr: self.inner.addr,
-                        reason: "provider is read-only (shutting down)",
-                    });
-                }
-                return Ok(Some(conn.clone()));
-            }
-            slot.conn = None;
-        }
-        if let Some(at) = slot.retry_at {
-            if Instant::now() < at {
-                return Err(CallError::Connect {
-                    addr: self.inner.addr,
-                    reason: format!("backing off after: {}", slot.last_error),
-                });
-            }
-        }
-        Ok(None)
-    }
-
-    fn slot(&self) -> MutexGuard<'_, Slot> {
-        self.inner.slot.lock().unwrap_or_else(|e| e.into_inner())
+        let inner = &self.inner;
+        inner
+            .link
+            .get(|| Connection::connect(inner.addr, &inner.cfg))
+            .await
     }
 
     /// True when a connection is open and accepts calls.
     pub fn is_connected(&self) -> bool {
-        self.slot().conn.as_ref().is_some_and(Connection::is_usable)
+        self.inner
+            .link
+            .peek()
+            .as_ref()
+            .is_some_and(Connection::is_usable)
     }
 
     /// Calls in progress through this endpoint (connecting or waiting for a response); the
     /// measure least-active balancing uses.
     pub fn in_flight(&self) -> usize {
-        self.inner.active.load(Ordering::Relaxed)
+        self.inner.link.in_flight()
     }
 
     /// Closes the current connection (calls in flight fail with
     /// [`CallError::ConnectionClosed`]); the next call reconnects.
     pub fn close(&self) {
-        if let Some(conn) = self.slot().conn.take() {
+        if let Some(conn) = self.inner.link.take() {
             conn.close();
         }
     }

@@ -40,7 +40,7 @@ mod provider;
 mod response;
 mod server;
 mod status;
-mod writer;
+pub(crate) mod writer;
 
 pub use body::{decode_request, decode_request_body, encode_request_body, RequestBody};
 pub use client::{ClientConfig, Connection};

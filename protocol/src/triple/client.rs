@@ -11,8 +11,8 @@
 //! (`CANCEL`) and the call fails with [`CallError::Timeout`].
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use crate::dubbo::{CallError, ClientConfig, ProtocolError, RpcOutcome, RpcResponse};
 use crate::hessian2::Value;
 use crate::invocation::Invocation;
+use crate::reconnect::{Link, Reconnect};
 
 use super::frame::{encode_frame, FrameDecoder, FrameError, DEFAULT_MAX_MESSAGE};
 use super::status::{decode_grpc_message, status_error, GrpcCode};
@@ -175,16 +176,7 @@ pub struct TripleEndpoint {
 struct Inner {
     addr: SocketAddr,
     cfg: TripleConfig,
-    slot: Mutex<Slot>,
-    connecting: tokio::sync::Mutex<()>,
-    active: AtomicUsize,
-}
-
-struct Slot {
-    conn: Option<Conn>,
-    backoff: Duration,
-    retry_at: Option<Instant>,
-    last_error: String,
+    link: Reconnect<Conn>,
 }
 
 /// One HTTP/2 connection: the request handle, and the driver task's liveness.
@@ -195,30 +187,16 @@ struct Conn {
     driver: AbortHandle,
 }
 
-impl Conn {
+impl Link for Conn {
     fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
+}
 
+impl Conn {
     fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.driver.abort();
-    }
-}
-
-/// Counts a call as active for its whole duration, connect included.
-struct Active<'a>(&'a AtomicUsize);
-
-impl<'a> Active<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::Relaxed);
-        Active(counter)
-    }
-}
-
-impl Drop for Active<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -235,20 +213,9 @@ impl std::fmt::Debug for TripleEndpoint {
 impl TripleEndpoint {
     /// An endpoint for `addr`; nothing is connected until the first call.
     pub fn new(addr: SocketAddr, cfg: TripleConfig) -> Self {
-        let backoff = cfg.backoff_initial;
+        let link = Reconnect::new(addr, cfg.backoff_initial, cfg.backoff_max);
         TripleEndpoint {
-            inner: Arc::new(Inner {
-                addr,
-                cfg,
-                slot: Mutex::new(Slot {
-                    conn: None,
-                    backoff,
-                    retry_at: None,
-                    last_error: String::new(),
-                }),
-                connecting: tokio::sync::Mutex::new(()),
-                active: AtomicUsize::new(0),
-            }),
+            inner: Arc::new(Inner { addr, cfg, link }),
         }
     }
 
@@ -264,18 +231,18 @@ impl TripleEndpoint {
 
     /// True when a connection is open.
     pub fn is_connected(&self) -> bool {
-        self.slot().conn.as_ref().is_some_and(|c| !c.is_closed())
+        self.inner.link.peek().is_some_and(|c| !c.is_closed())
     }
 
     /// Calls in progress through this endpoint (connecting or waiting for a response).
     pub fn in_flight(&self) -> usize {
-        self.inner.active.load(Ordering::Relaxed)
+        self.inner.link.in_flight()
     }
 
     /// Closes the current connection (calls in flight fail with
     /// [`CallError::ConnectionClosed`]); the next call reconnects.
     pub fn close(&self) {
-        if let Some(conn) = self.slot().conn.take() {
+        if let Some(conn) = self.inner.link.take() {
             conn.close();
         }
     }
@@ -329,7 +296,7 @@ impl TripleEndpoint {
     /// `grpc-status` 0, or sent a message flagged by a non-zero `tri-exception-code` (whatever
     /// the status); otherwise the error of the [status table](super::status).
     pub async fn call_raw(&self, call: &RawCall, timeout: Duration) -> Result<RawReply, CallError> {
-        let _active = Active::enter(&self.inner.active);
+        let _active = self.inner.link.enter();
         let framed =
             encode_frame(&call.message, self.inner.cfg.max_message).map_err(|e| match e {
                 FrameError::TooLarge { size, limit } => CallError::PayloadTooLarge { size, limit },
@@ -448,15 +415,9 @@ impl TripleEndpoint {
 
     fn drop_conn(&self, conn: &Conn, why: &str) {
         conn.close();
-        let mut slot = self.slot();
-        if slot
-            .conn
-            .as_ref()
-            .is_some_and(|c| Arc::ptr_eq(&c.closed, &conn.closed))
-        {
-            slot.conn = None;
-            slot.last_error = why.to_string();
-        }
+        self.inner
+            .link
+            .forget(conn, |a, b| Arc::ptr_eq(&a.closed, &b.closed), why);
     }
 
     /// The request head: method, path, gRPC and Triple headers, attachments.
@@ -536,56 +497,8 @@ impl TripleEndpoint {
 
     /// The shared connection, connecting if there is none (or the last one was lost).
     async fn connection(&self) -> Result<Conn, CallError> {
-        if let Some(conn) = self.current()? {
-            return Ok(conn);
-        }
-        let _connecting = self.inner.connecting.lock().await;
-        if let Some(conn) = self.current()? {
-            return Ok(conn);
-        }
-        match connect(self.inner.addr, &self.inner.cfg).await {
-            Ok(conn) => {
-                let mut slot = self.slot();
-                slot.conn = Some(conn.clone());
-                slot.backoff = self.inner.cfg.backoff_initial;
-                slot.retry_at = None;
-                Ok(conn)
-            }
-            Err(e) => {
-                let mut slot = self.slot();
-                let now = Instant::now();
-                slot.retry_at = Some(now.checked_add(slot.backoff).unwrap_or(now));
-                slot.backoff = slot
-                    .backoff
-                    .saturating_mul(2)
-                    .min(self.inner.cfg.backoff_max);
-                slot.last_error = e.to_string();
-                Err(e)
-            }
-        }
-    }
-
-    fn current(&self) -> Result<Option<Conn>, CallError> {
-        let mut slot = self.slot();
-        if let Some(conn) = &slot.conn {
-            if !conn.is_closed() {
-                return Ok(Some(conn.clone()));
-            }
-            slot.conn = None;
-        }
-        if let Some(at) = slot.retry_at {
-            if Instant::now() < at {
-                return Err(CallError::Connect {
-                    addr: self.inner.addr,
-                    reason: format!("backing off after: {}", slot.last_error),
-                });
-            }
-        }
-        Ok(None)
-    }
-
-    fn slot(&self) -> MutexGuard<'_, Slot> {
-        self.inner.slot.lock().unwrap_or_else(|e| e.into_inner())
+        let inner = &self.inner;
+        inner.link.get(|| connect(inner.addr, &inner.cfg)).await
     }
 }
 

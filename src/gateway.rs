@@ -3,6 +3,7 @@
 //! in-flight requests up to the shutdown timeout.
 
 use crate::admin::Admin;
+use crate::discovery::Discovery;
 use crate::metrics::Metrics;
 use crate::reload::Reloader;
 use crate::runtime::Runtime;
@@ -70,9 +71,10 @@ pub async fn start_with(config: &Config) -> Result<Running> {
     }
     let pool = Arc::new(ConnectionPool::new(client));
     let metrics = Arc::new(Metrics::default());
-    let runtime = Runtime::build(config, &pool, &metrics).await?;
+    let discovery = Arc::new(Discovery::new(Arc::clone(&pool), Arc::clone(&metrics)));
+    let runtime = Runtime::build(config, &pool, &metrics, &discovery).await?;
     let summary = runtime.summary.clone();
-    let shared = Shared::new(runtime, pool, metrics);
+    let shared = Shared::new(runtime, pool, metrics, discovery);
     let (stop_tx, stop_rx) = watch::channel(false);
     let reloader = Reloader::new(Arc::clone(&shared), config);
     reloader.watch_files(Duration::from_secs(1), stop_rx.clone());

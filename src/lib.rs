@@ -23,6 +23,7 @@
 
 pub mod admin;
 pub mod cli;
+pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod gateway;

@@ -80,6 +80,15 @@ pub struct Metrics {
     pub reloads_applied: AtomicU64,
     /// Refused reloads.
     pub reloads_failed: AtomicU64,
+    registries: Mutex<BTreeMap<String, Arc<RegistryGauge>>>,
+    registry_updates: Mutex<BTreeMap<String, Arc<AtomicU64>>>,
+}
+
+/// The connection state of one registry.
+#[derive(Default)]
+pub struct RegistryGauge {
+    /// Connected now.
+    pub connected: std::sync::atomic::AtomicBool,
 }
 
 impl Metrics {
@@ -105,6 +114,24 @@ impl Metrics {
             map.entry((cluster.to_string(), endpoint.to_string()))
                 .or_default(),
         )
+    }
+
+    /// The connection gauge of registry `id` (created on first use).
+    pub fn registry(&self, id: &str) -> Arc<RegistryGauge> {
+        let mut map = self
+            .registries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(map.entry(id.to_string()).or_default())
+    }
+
+    /// The counter of registry changes received for discovered cluster `cluster`.
+    pub fn registry_updates(&self, cluster: &str) -> Arc<AtomicU64> {
+        let mut map = self
+            .registry_updates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(map.entry(cluster.to_string()).or_default())
     }
 
     /// Renders the Prometheus text exposition. `gauges` gives the live state of endpoints that
@@ -243,6 +270,45 @@ impl Metrics {
             "tianlu_reloads_total{{outcome=\"failed\"}} {}",
             self.reloads_failed.load(Ordering::Relaxed)
         );
+        let registries: Vec<(String, bool)> = self
+            .registries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, g)| (k.clone(), g.connected.load(Ordering::Relaxed)))
+            .collect();
+        if !registries.is_empty() {
+            out.push_str(
+                "# HELP tianlu_registry_connected Whether the gateway is connected to the registry.\n",
+            );
+            out.push_str("# TYPE tianlu_registry_connected gauge\n");
+            for (id, up) in registries {
+                let _ = writeln!(
+                    out,
+                    "tianlu_registry_connected{{registry=\"{}\"}} {}",
+                    esc(&id),
+                    u8::from(up)
+                );
+            }
+        }
+        let updates: Vec<(String, u64)> = self
+            .registry_updates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, n)| (k.clone(), n.load(Ordering::Relaxed)))
+            .collect();
+        if !updates.is_empty() {
+            out.push_str("# HELP tianlu_registry_changes_total Provider list changes received from registries, by discovered cluster.\n");
+            out.push_str("# TYPE tianlu_registry_changes_total counter\n");
+            for (cluster, n) in updates {
+                let _ = writeln!(
+                    out,
+                    "tianlu_registry_changes_total{{cluster=\"{}\"}} {n}",
+                    esc(&cluster)
+                );
+            }
+        }
         out
     }
 }

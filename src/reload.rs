@@ -186,9 +186,14 @@ impl Reloader {
                 self.path.display()
             ));
         }
-        let runtime = Runtime::build(&config, &self.shared.pool, &self.shared.metrics)
-            .await
-            .map_err(|e| e.to_string())?;
+        let runtime = Runtime::build(
+            &config,
+            &self.shared.pool,
+            &self.shared.metrics,
+            &self.shared.discovery,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let summary = runtime.summary.clone();
         let restart_needed = self.restart_needed(&config.bootstrap);
         self.shared.runtime.store(Arc::new(runtime));

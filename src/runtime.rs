@@ -3,6 +3,7 @@
 //! upstream, deadline, retries); plus the clusters. Built from a validated [`Config`] and
 //! swapped in whole, so a request never sees half of a reload.
 
+use crate::discovery::{Discovery, Feed, FeedKey};
 use crate::filter::{self, Chain};
 use crate::metrics::{Metrics, RouteStats};
 use crate::upstream::balance::{HashTuning, Policy};
@@ -14,9 +15,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tianlu_api_config::{
-    Backend, Config, HashKey, HttpConnectionManager, LbPolicy, Protocol, Route, RouteTable,
+    Backend, Config, DubboProxyConfig, HashKey, HttpConnectionManager, LbPolicy, Protocol, Route,
+    RouteTable,
 };
 use tianlu_protocol::generic::{InputPolicy, JavaType, OutputOptions};
+use tianlu_registry::ServiceKey;
 
 /// Largest request body accepted when no filter sets a lower limit.
 pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
@@ -29,6 +32,8 @@ pub struct Runtime {
     pub clusters: HashMap<String, Arc<Cluster>>,
     /// `1 listener, 7 routes, 2 clusters`.
     pub summary: String,
+    /// The discovered clusters this runtime uses (their feeds stop when no runtime holds them).
+    pub discovered: Vec<Arc<Feed>>,
 }
 
 /// One listener's routing and filters.
@@ -96,6 +101,58 @@ fn policy_of(p: LbPolicy) -> Policy {
     }
 }
 
+/// The settings of a discovered cluster: the dubboproxy filter's `load_balance` (default
+/// weighted random) with default outlier ejection.
+fn discovered_settings(proxy: &DubboProxyConfig) -> (ClusterSettings, String) {
+    let lb = proxy.load_balance.unwrap_or(LbPolicy::WeightedRandom);
+    (
+        ClusterSettings {
+            policy: policy_of(lb),
+            tuning: HashTuning::default(),
+            uniform: matches!(lb, LbPolicy::Random | LbPolicy::RoundRobin),
+            outlier: OutlierConfig::default(),
+        },
+        lb.name().to_owned(),
+    )
+}
+
+/// The longest first-answer wait among the proxy's registries.
+fn registry_wait(proxy: &DubboProxyConfig) -> Duration {
+    proxy
+        .registries
+        .iter()
+        .map(|r| r.timeout)
+        .max()
+        .unwrap_or(Duration::from_secs(5))
+}
+
+async fn discovered_cluster(
+    discovery: &Discovery,
+    proxy: &DubboProxyConfig,
+    route: &Route,
+) -> Result<Arc<Feed>, String> {
+    let interface = route
+        .target
+        .interface
+        .clone()
+        .ok_or("a route found through the registries needs interface")?;
+    let mut service = ServiceKey::new(interface);
+    if let Some(g) = &route.target.group {
+        service = service.with_group(g.clone());
+    }
+    if let Some(v) = &route.target.version {
+        service = service.with_version(v.clone());
+    }
+    let (settings, name) = discovered_settings(proxy);
+    let key = FeedKey {
+        registries: proxy.registries.clone(),
+        service,
+        protocol: route.target.protocol,
+        settings: name,
+    };
+    discovery.cluster(&key, settings).await
+}
+
 /// Resolves `host:port` (an IP literal or a name) to its first address.
 pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
@@ -109,11 +166,13 @@ pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
 }
 
 impl Runtime {
-    /// Builds the runtime for `config`, reusing connections from `pool`.
+    /// Builds the runtime for `config`, reusing connections from `pool` and discovered
+    /// clusters from `discovery`.
     pub async fn build(
         config: &Config,
         pool: &Arc<ConnectionPool>,
         metrics: &Arc<Metrics>,
+        discovery: &Discovery,
     ) -> Result<Runtime, BuildError> {
         let file = config.file.display().to_string();
         let err = |message: String| BuildError {
@@ -173,6 +232,8 @@ impl Runtime {
             clusters.insert(c.name.clone(), cluster);
         }
 
+        let mut discovered: Vec<Arc<Feed>> = Vec::new();
+        let mut waits: Vec<(Arc<Feed>, Duration)> = Vec::new();
         let mut listeners = Vec::new();
         for l in &config.bootstrap.listeners {
             let chain = filter::build_chain(&l.hcm.http_filters)
@@ -220,6 +281,17 @@ impl Runtime {
                     }
                 }
                 let cluster = match &route.target.backend {
+                    Backend::Registry => {
+                        let feed = discovered_cluster(discovery, &proxy, route)
+                            .await
+                            .map_err(|m| err(format!("route {label}: {m}")))?;
+                        let cluster = Arc::clone(&feed.cluster);
+                        if !discovered.iter().any(|f| Arc::ptr_eq(f, &feed)) {
+                            waits.push((Arc::clone(&feed), registry_wait(&proxy)));
+                            discovered.push(feed);
+                        }
+                        cluster
+                    }
                     Backend::Cluster(name) => clusters.get(name).cloned().ok_or_else(|| {
                         err(format!("route {label}: cluster {name} is not defined"))
                     })?,
@@ -305,13 +377,27 @@ impl Runtime {
                 plans,
             });
         }
-        let in_use: Vec<(SocketAddr, Protocol)> =
+        // Give new discovered clusters their registries' first answer before serving from them
+        // (bounded by each registry's `timeout`; a registry that is down does not stop the
+        // gateway: its routes answer 503 until providers appear).
+        futures_util::future::join_all(waits.iter().map(|(feed, timeout)| async move {
+            if !feed.wait_ready(*timeout).await {
+                tracing::warn!(
+                    cluster = %feed.cluster.name,
+                    "no answer from the registry within {timeout:?}; the cluster stays empty until providers are found"
+                );
+            }
+        }))
+        .await;
+        let mut in_use: Vec<(SocketAddr, Protocol)> =
             clusters.values().flat_map(|c| c.pool_keys()).collect();
+        in_use.extend(discovered.iter().flat_map(|f| f.cluster.pool_keys()));
         pool.retain(&in_use);
         Ok(Runtime {
             listeners,
             clusters,
             summary: config.summary(),
+            discovered,
         })
     }
 }

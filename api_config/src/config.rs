@@ -105,7 +105,31 @@ fn cluster_problems(bootstrap: &Bootstrap, apis: &[ApiConfig]) -> Vec<Problem> {
     };
     let mut problems = Vec::new();
     for api in apis {
+        let with_registries = bootstrap
+            .listeners
+            .iter()
+            .filter(|l| l.hcm.api_config_path() == Some(api.file.as_path()))
+            .all(|l| !l.hcm.dubbo_proxy().registries.is_empty());
         for r in &api.routes {
+            if matches!(r.target.backend, Backend::Registry) {
+                let problem = if r.target.interface.is_none() {
+                    Some("a route found through the registries needs interface (or set clusterName or url)")
+                } else if !with_registries {
+                    Some("missing clusterName (or url for a direct provider, or dubboProxyConfig.registries on the listener's dubboproxy filter for discovery)")
+                } else {
+                    None
+                };
+                if let Some(message) = problem {
+                    problems.push(Problem {
+                        file: api.file.clone(),
+                        line: Some(r.source.line).filter(|l| *l > 0),
+                        key_path: format!("{}.integrationRequest.clusterName", r.source.key_path),
+                        route: Some(r.label()),
+                        message: message.to_owned(),
+                    });
+                }
+                continue;
+            }
             let Backend::Cluster(name) = &r.target.backend else {
                 continue;
             };

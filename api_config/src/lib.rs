@@ -60,6 +60,7 @@ pub use bootstrap::filter::{
     AccessLogConfig, ApiConfigFilter, BodyLimitConfig, CorsConfig, DubboProxyConfig, HttpFilter,
     HttpFilterConfig,
 };
+pub use bootstrap::registry::{RegistryConfig, RegistryProtocol, RegistryType};
 pub use bootstrap::{
     AdminConfig, Bootstrap, HeaderMatch, HttpConnectionManager, Listener, ListenerProtocol,
     RouteRule, ShutdownConfig, SocketAddress, TlsFiles,

@@ -83,7 +83,8 @@ pub struct NacosConfig {
     /// How long after a reconnection an empty list is not taken as "all providers gone",
     /// default 10 s.
     pub recovery_grace: Duration,
-    /// How often a wildcard key re-scans the service list, default 10 s.
+    /// How often a wildcard key re-scans the service list, and an application-level watch
+    /// re-reads the interface → application mapping, default 10 s.
     pub scan_interval: Duration,
     /// Where nacos-sdk keeps its disk cache (default `~/nacos`).
     pub cache_dir: Option<PathBuf>,

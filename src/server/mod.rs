@@ -11,6 +11,7 @@ pub use envelope::app;
 pub use handler::handle;
 pub use listen::{bind, BoundListener, ListenerSpec, Transport};
 
+use crate::discovery::Discovery;
 use crate::metrics::Metrics;
 use crate::runtime::Runtime;
 use crate::upstream::ConnectionPool;
@@ -26,15 +27,23 @@ pub struct Shared {
     pub pool: Arc<ConnectionPool>,
     /// Metrics (kept across reloads).
     pub metrics: Arc<Metrics>,
+    /// Registries and discovered clusters (kept across reloads).
+    pub discovery: Arc<Discovery>,
 }
 
 impl Shared {
     /// Shared state around an initial runtime.
-    pub fn new(runtime: Runtime, pool: Arc<ConnectionPool>, metrics: Arc<Metrics>) -> Arc<Self> {
+    pub fn new(
+        runtime: Runtime,
+        pool: Arc<ConnectionPool>,
+        metrics: Arc<Metrics>,
+        discovery: Arc<Discovery>,
+    ) -> Arc<Self> {
         Arc::new(Shared {
             runtime: ArcSwap::from_pointee(runtime),
             pool,
             metrics,
+            discovery,
         })
     }
 }

@@ -48,6 +48,22 @@ impl Client {
         }
     }
 
+    /// Closes the connection (calls in flight fail; the next call reconnects).
+    pub fn close(&self) {
+        match self {
+            Client::Dubbo(e) => e.close(),
+            Client::Triple(e) => e.close(),
+        }
+    }
+
+    /// How many handles share this connection.
+    pub fn handles(&self) -> usize {
+        match self {
+            Client::Dubbo(e) => e.handles(),
+            Client::Triple(e) => e.handles(),
+        }
+    }
+
     /// The protocol spoken.
     pub fn protocol(&self) -> Protocol {
         match self {

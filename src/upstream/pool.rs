@@ -43,6 +43,23 @@ impl ConnectionPool {
             .clone()
     }
 
+    /// Drops pooled clients that nothing but the pool holds (after discovery removed their
+    /// provider and the last request through them finished). Closing them ends their
+    /// connections.
+    pub fn sweep(&self) {
+        let mut map = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.retain(|_, c| {
+            let keep = c.handles() > 1;
+            if !keep {
+                c.close();
+            }
+            keep
+        });
+    }
+
     /// Drops pooled clients that no cluster uses any more (`in_use` lists the live ones).
     pub fn retain(&self, in_use: &[(SocketAddr, Protocol)]) {
         let mut map = self

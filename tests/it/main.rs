@@ -4,6 +4,7 @@
 
 mod balancing;
 mod cli;
+mod discovery;
 mod filters;
 mod gateway_java;
 mod gateway_triple;

@@ -242,10 +242,8 @@ pub(crate) fn read(
                 Backend::Cluster(String::new())
             }
         },
-        (None, None) => {
-            cx.problem(m.line(), &m.child("clusterName"), "missing required key (or url for a direct provider; registries are not supported yet)");
-            Backend::Cluster(String::new())
-        }
+        // Checked against the listener's registries (and `interface`) by `Config::load`.
+        (None, None) => Backend::Registry,
     };
 
     let response = match m.map(cx, "response") {

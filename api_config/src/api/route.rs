@@ -54,6 +54,9 @@ pub enum Backend {
         /// `requestType`, else Dubbo.
         protocol: crate::bootstrap::cluster::Protocol,
     },
+    /// Neither `clusterName` nor `url`: the providers of `interface` (with the route's group
+    /// and version) found in the registries of the listener's `dubboProxyConfig.registries`.
+    Registry,
 }
 
 /// The Dubbo side of a route (`integrationRequest`). `opt.*` values from the request override

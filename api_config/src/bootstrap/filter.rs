@@ -164,6 +164,8 @@ pub struct DubboProxyConfig {
     pub load_balance: Option<LbPolicy>,
     /// `retries` (default 2); a route's `retries` overrides it.
     pub retries: u32,
+    /// `registries`: where routes without `clusterName` or `url` find their providers.
+    pub registries: Vec<super::registry::RegistryConfig>,
 }
 
 /// `dgp.filter.http.cors` config.
@@ -374,24 +376,14 @@ fn read_dubbo_proxy(cx: &mut Ctx, c: &mut MapView<'_>) -> Option<DubboProxyConfi
         request_timeout: DEFAULT_REQUEST_TIMEOUT,
         load_balance: None,
         retries: DEFAULT_RETRIES,
+        registries: Vec::new(),
     };
     c.reject(cx, "auto_resolve", "auto_resolve is not supported");
     let Some(mut d) = c.map(cx, "dubboProxyConfig") else {
         return Some(out);
     };
     if let Some(reg) = d.get("registries") {
-        let empty = match &reg.kind {
-            Kind::Map(e) => e.is_empty(),
-            Kind::Seq(e) => e.is_empty(),
-            _ => false,
-        };
-        if !empty {
-            cx.problem(
-                d.key_line("registries"),
-                &d.child("registries"),
-                "registries are not supported yet; use static clusters",
-            );
-        }
+        out.registries = super::registry::read_registries(cx, reg, &d.child("registries"));
     }
     d.reject(cx, "protoset", "protoset (Triple/IDL) is not supported yet");
     if let Some(mut t) = d.map(cx, "timeout_config") {

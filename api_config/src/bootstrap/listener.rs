@@ -99,6 +99,7 @@ impl HttpConnectionManager {
                 request_timeout: filter::DEFAULT_REQUEST_TIMEOUT,
                 load_balance: None,
                 retries: filter::DEFAULT_RETRIES,
+                registries: Vec::new(),
             })
     }
 }

@@ -8,6 +8,7 @@
 pub mod cluster;
 pub mod filter;
 mod listener;
+pub mod registry;
 mod route_rule;
 
 use std::path::Path;

@@ -118,6 +118,12 @@ impl Endpoint {
         self.inner.link.in_flight()
     }
 
+    /// How many handles share this endpoint (clones of it), so an owner can tell whether
+    /// anything else still uses it.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     /// Closes the current connection (calls in flight fail with
     /// [`CallError::ConnectionClosed`]); the next call reconnects.
     pub fn close(&self) {

@@ -139,7 +139,11 @@ async fn application_round(
         }
     }
     lists.retain(&services);
-    Ok((lists.all(), grace_poll(in_grace), missing))
+    // The mapping's change listener is the fast path; a periodic re-read is the safety net for
+    // notifications lost while the config connection was re-established after an outage.
+    let poll =
+        grace_poll(in_grace).map_or(inner.cfg.scan_interval, |g| g.min(inner.cfg.scan_interval));
+    Ok((lists.all(), Some(poll), missing))
 }
 
 async fn metadata_for(

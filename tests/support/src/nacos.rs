@@ -86,7 +86,9 @@ impl Nacos {
                 Ok(()) => return Ok(nacos),
                 Err(err) => {
                     let text = format!("{err:#}");
-                    let clash = text.contains("Address already in use") || text.contains("in use");
+                    let clash = text.contains("Address already in use")
+                        || text.contains("in use")
+                        || text.contains(PANICKED);
                     last_error = Some(err);
                     if !clash {
                         break;
@@ -154,7 +156,11 @@ impl Nacos {
         loop {
             match self.spawn() {
                 Ok(()) => return Ok(()),
-                Err(err) if format!("{err:#}").contains("in use") && Instant::now() < deadline => {
+                Err(err)
+                    if (format!("{err:#}").contains("in use")
+                        || format!("{err:#}").contains(PANICKED))
+                        && Instant::now() < deadline =>
+                {
                     thread::sleep(Duration::from_millis(300));
                 }
                 Err(err) => return Err(err),
@@ -290,7 +296,15 @@ impl Nacos {
 
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if self.serves() {
+            // rnacos 0.8.8 sometimes loses a start-up race in its raft state machine (a thread
+            // panics and config writes never apply): such a server is useless, start another.
+            if self.log_tail(LOG_LINES).contains("panicked at") {
+                thread::sleep(Duration::from_millis(200));
+                let tail = self.log_tail(40);
+                self.stop();
+                bail!("{PANICKED}: {described}\n{tail}");
+            }
+            if self.serves() && self.config_round_trip() {
                 return Ok(());
             }
             let exited = match self.child.as_mut() {
@@ -316,6 +330,27 @@ impl Nacos {
         }
     }
 
+    /// True when a config written through the open API reads back (the config store applies
+    /// writes).
+    fn config_round_trip(&self) -> bool {
+        let value = format!("probe-{}", self.http_port);
+        if self
+            .publish_config("tianlu-probe", "tianlu-probe", &value)
+            .is_err()
+        {
+            return false;
+        }
+        matches!(
+            http(
+                self.http_port,
+                "GET",
+                "/nacos/v1/cs/configs?dataId=tianlu-probe&group=tianlu-probe",
+                None
+            ),
+            Ok((200, text)) if text.trim() == value
+        )
+    }
+
     /// True once the gRPC port accepts and the naming open API answers 200.
     fn serves(&self) -> bool {
         let grpc = SocketAddr::from((Ipv4Addr::LOCALHOST, self.grpc_port));
@@ -333,6 +368,9 @@ impl Nacos {
         )
     }
 }
+
+/// How a start that hit rnacos's start-up panic is reported (and recognised for a retry).
+const PANICKED: &str = "rnacos panicked while starting";
 
 impl Drop for Nacos {
     fn drop(&mut self) {

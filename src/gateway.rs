@@ -5,6 +5,7 @@
 use crate::admin::Admin;
 use crate::discovery::Discovery;
 use crate::metrics::Metrics;
+use crate::registration::SelfRegistration;
 use crate::reload::Reloader;
 use crate::runtime::Runtime;
 use crate::server::{self, ListenerSpec, Shared, Transport};
@@ -29,6 +30,8 @@ pub struct Running {
     pub shared: Arc<Shared>,
     /// Hot reload.
     pub reloader: Arc<Reloader>,
+    /// The gateway's own instance in Nacos, when `registration` is configured.
+    pub registration: Option<SelfRegistration>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -36,6 +39,10 @@ pub struct Running {
 impl Running {
     /// Stops accepting, drains, and waits for every listener task.
     pub async fn shutdown(self) {
+        // Leave the registry first, so clients stop picking this gateway while it drains.
+        if let Some(r) = self.registration {
+            r.deregister().await;
+        }
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
@@ -144,6 +151,10 @@ pub async fn start_with(config: &Config) -> Result<Running> {
                 .await;
         }));
     }
+    let registration = match &config.bootstrap.registration {
+        Some(r) => Some(SelfRegistration::start(r, &bound).await),
+        None => None,
+    };
     ready.store(true, Ordering::Relaxed);
     tracing::info!("tianlu started: {summary}");
     Ok(Running {
@@ -151,6 +162,7 @@ pub async fn start_with(config: &Config) -> Result<Running> {
         admin: admin_addr,
         shared,
         reloader,
+        registration,
         stop: stop_tx,
         tasks,
     })

@@ -29,6 +29,7 @@ pub mod filter;
 pub mod gateway;
 pub mod invoke;
 pub mod metrics;
+pub mod registration;
 pub mod reload;
 pub mod runtime;
 pub mod server;

@@ -151,6 +151,9 @@ impl Reloader {
         if next.admin != self.started.admin {
             out.push("admin".to_string());
         }
+        if next.registration != self.started.registration {
+            out.push("registration".to_string());
+        }
         if next.shutdown != self.started.shutdown {
             out.push("static_resources.shutdown_config".to_string());
         }

@@ -9,7 +9,7 @@ mod feed;
 mod source;
 
 pub use feed::{effective_weight, endpoint_specs};
-pub use source::Source;
+pub use source::{nacos_config, Source};
 
 use crate::metrics::Metrics;
 use crate::upstream::{Cluster, ClusterSettings, ConnectionPool};

@@ -39,6 +39,27 @@ fn mode(t: RegistryType) -> RegistryMode {
     }
 }
 
+/// The Nacos client settings of a registry entry (`NACOS_ADDRESS` wins over `address`).
+pub fn nacos_config(cfg: &RegistryConfig) -> NacosConfig {
+    let address = std::env::var("NACOS_ADDRESS")
+        .ok()
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| cfg.address.clone());
+    let mut nacos = NacosConfig::new(address).with_mode(mode(cfg.registry_type));
+    if let Some(g) = &cfg.group {
+        nacos = nacos.with_group(g.clone());
+    }
+    if let Some(ns) = &cfg.namespace {
+        nacos.namespace = ns.clone();
+    }
+    nacos.username = cfg.username.clone();
+    nacos.password = cfg.password.clone();
+    nacos.app_name = "tianlu-gateway".into();
+    nacos.metadata_timeout = cfg.timeout;
+    nacos.scan_interval = std::time::Duration::from_secs(5);
+    nacos
+}
+
 impl Source {
     /// Builds the client; it connects (and reconnects) in the background.
     pub async fn connect(cfg: &RegistryConfig, metrics: &Metrics) -> Result<Source, String> {
@@ -56,22 +77,7 @@ impl Source {
                 (Arc::new(d), status)
             }
             RegistryProtocol::Nacos => {
-                let address = std::env::var("NACOS_ADDRESS")
-                    .ok()
-                    .filter(|a| !a.trim().is_empty())
-                    .unwrap_or_else(|| cfg.address.clone());
-                let mut nacos = NacosConfig::new(address).with_mode(mode(cfg.registry_type));
-                if let Some(g) = &cfg.group {
-                    nacos = nacos.with_group(g.clone());
-                }
-                if let Some(ns) = &cfg.namespace {
-                    nacos.namespace = ns.clone();
-                }
-                nacos.username = cfg.username.clone();
-                nacos.password = cfg.password.clone();
-                nacos.app_name = "tianlu-gateway".into();
-                nacos.metadata_timeout = cfg.timeout;
-                nacos.scan_interval = std::time::Duration::from_secs(5);
+                let nacos = nacos_config(cfg);
                 let d = tokio::time::timeout(cfg.timeout, NacosDiscover::new(nacos))
                     .await
                     .map_err(|_| {

@@ -437,3 +437,85 @@ async fn a_route_without_cluster_url_or_registries_is_refused() -> Result<()> {
     );
     Ok(())
 }
+
+/// `registration`: the gateway's own instance appears in Nacos with its port and metadata once
+/// it started, and is gone right after a graceful shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_registers_itself_in_nacos_and_leaves_on_shutdown() -> Result<()> {
+    let nacos = tokio::task::spawn_blocking(Nacos::shared).await??;
+    let dir = scratch_dir("disc-selfreg");
+    let conf = format!(
+        r#"static_resources:
+  listeners:
+    - name: public
+      address:
+        socket_address: {{ address: 127.0.0.1, port: 0 }}
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+                - name: dgp.filter.http.apiconfig
+                  config: {{ path: api_config.yaml }}
+registration:
+  protocol: nacos
+  address: "{}"
+  service: tianlu-selfreg
+  metadata: {{ zone: test-a }}
+"#,
+        nacos.server_addr()
+    );
+    std::fs::write(dir.join("conf.yaml"), conf)?;
+    std::fs::write(
+        dir.join("api_config.yaml"),
+        "name: x\nresources:\n  - path: /x\n    methods:\n      - httpVerb: GET\n        integrationRequest: { interface: a.B, method: c, url: \"127.0.0.1:9\", parameterTypes: [] }\n",
+    )?;
+    let running = tianlu::gateway::start(&dir.join("conf.yaml")).await?;
+    let port = running.listeners[0].1.port();
+    let listed = |want: bool| async move {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let json = tokio::task::spawn_blocking(|| {
+                Nacos::shared()?.instance_list_json("tianlu-selfreg", "DEFAULT_GROUP")
+            })
+            .await??;
+            let v: serde_json::Value = serde_json::from_str(&json)?;
+            let hosts = v["hosts"].as_array().cloned().unwrap_or_default();
+            let mine = hosts
+                .iter()
+                .find(|h| h["port"].as_u64() == Some(u64::from(port)))
+                .cloned();
+            if mine.is_some() == want {
+                return Ok::<_, anyhow::Error>(mine);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "instance on port {port} listed = {}, wanted {want}: {json}",
+                    !want
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let me = listed(true).await?.context("listed")?;
+    ensure!(me["ip"] == "127.0.0.1", "{me}");
+    ensure!(me["metadata"]["zone"] == "test-a", "{me}");
+    ensure!(
+        me["metadata"]["tianlu.listeners"]
+            .as_str()
+            .is_some_and(|l| l.contains(&format!("public=127.0.0.1:{port}"))),
+        "{me}"
+    );
+    ensure!(
+        me["metadata"]["tianlu.version"] == env!("CARGO_PKG_VERSION"),
+        "{me}"
+    );
+    let stopped = Instant::now();
+    running.shutdown().await;
+    listed(false).await?;
+    eprintln!(
+        "gone from Nacos {:?} after shutdown began",
+        stopped.elapsed()
+    );
+    Ok(())
+}

@@ -8,6 +8,7 @@
 pub mod cluster;
 pub mod filter;
 mod listener;
+pub mod registration;
 pub mod registry;
 mod route_rule;
 
@@ -68,6 +69,8 @@ pub struct Bootstrap {
     pub shutdown: ShutdownConfig,
     /// `admin`, if configured.
     pub admin: Option<AdminConfig>,
+    /// `registration` (self-registration in Nacos), if configured.
+    pub registration: Option<registration::Registration>,
 }
 
 /// Reads `socket_address{address, port}` from `m` (the `socket_address` key).
@@ -186,6 +189,7 @@ impl Bootstrap {
             "node identity is only used by xDS; ignored",
         );
         let admin = read_admin(&mut cx, &mut top);
+        let registration = registration::read(&mut cx, &mut top);
         let Some(mut sr) = top.map(&mut cx, "static_resources") else {
             top.missing(&mut cx, "static_resources");
             top.finish(&mut cx);
@@ -274,6 +278,7 @@ impl Bootstrap {
                 clusters,
                 shutdown,
                 admin,
+                registration,
             },
             cx,
         ))

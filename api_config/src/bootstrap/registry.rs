@@ -90,6 +90,15 @@ pub(crate) fn read_registries(cx: &mut Ctx, node: &Node, path: &str) -> Vec<Regi
 
 fn read_one(cx: &mut Ctx, id: &str, node: &Node, path: &str) -> Option<RegistryConfig> {
     let mut m = MapView::new(cx, node, path);
+    let r = read_keys(cx, &mut m, id);
+    m.finish(cx);
+    r
+}
+
+/// Reads the registry keys of `m` (leaving other keys to the caller, who finishes `m`).
+pub(crate) fn read_keys(cx: &mut Ctx, m: &mut MapView<'_>, id: &str) -> Option<RegistryConfig> {
+    let path = m.path().to_owned();
+    let path = path.as_str();
     let protocol = match m.req_string(cx, "protocol") {
         Some(p) => match p.trim().to_ascii_lowercase().as_str() {
             "zookeeper" | "zk" => Some(RegistryProtocol::Zookeeper),
@@ -148,7 +157,6 @@ fn read_one(cx: &mut Ctx, id: &str, node: &Node, path: &str) -> Option<RegistryC
     if username.is_some() != password.is_some() {
         cx.problem(m.line(), path, "set both username and password, or neither");
     }
-    m.finish(cx);
     Some(RegistryConfig {
         id: id.to_owned(),
         protocol: protocol?,

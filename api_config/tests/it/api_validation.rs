@@ -69,32 +69,255 @@ fn mapping_errors() {
 fn method_and_resource_errors() {
     let m = |key: &str| format!("resources[0].methods[0].{key}");
     let cases: Vec<Case> = vec![
-        ("no interface or method", with(&[("interface: com.example.UserService", "group: g"), ("method: getUser", "version: v")]), vec![(6, format!("{IR}.interface"), "missing required key (or map opt.interface from the request)"), (6, format!("{IR}.method"), "missing required key (or map opt.method from the request)")]),
-        ("bad interface name", with(&[("com.example.UserService", "com.example.User-Service")]), vec![(7, format!("{IR}.interface"), "is not a Java interface name")]),
-        ("http request type", with(&[("clusterName: c", "requestType: http\n          clusterName: c")]), vec![(6, format!("{IR}.requestType"), "requestType http is not supported yet (dubbo or triple)")]),
-        ("protocol disagrees", with(&[("clusterName: c", "requestType: triple\n          protocol: dubbo\n          clusterName: c")]), vec![(7, format!("{IR}.protocol"), "protocol and requestType disagree")]),
-        ("url scheme disagrees", with(&[("clusterName: c", "requestType: triple\n          url: dubbo://127.0.0.1:20880")]), vec![(7, format!("{IR}.url"), "the url scheme and the route's protocol/requestType disagree")]),
-        ("http backend", with(&[("clusterName: c", "requestType: http\n          clusterName: c")]), vec![(6, format!("{IR}.requestType"), "requestType http is not supported yet")]),
-        ("paramTypes", with(&[("method: getUser", "method: getUser\n          paramTypes: [long]")]), vec![(9, format!("{IR}.paramTypes"), "use parameterTypes")]),
-        ("unknown key with suggestion", with(&[("clusterName: c", "clusterName: c\n          clustername: d")]), vec![(7, format!("{IR}.clustername"), "unknown key \"clustername\"; did you mean \"clusterName\"?")]),
-        ("cluster and url", with(&[("clusterName: c", "clusterName: c\n          url: dubbo://h:1")]), vec![(7, format!("{IR}.url"), "set either clusterName or url, not both")]),
-        ("bad url", with(&[("clusterName: c", "url: dubbo://h")]), vec![(6, format!("{IR}.url"), "must be dubbo://host:port")]),
-        ("bad verb", with(&[("httpVerb: GET", "httpVerb: FETCH")]), vec![(4, m("httpVerb"), "unknown httpVerb \"FETCH\"")]),
-        ("missing verb", with(&[("- httpVerb: GET", "- enable: true")]), vec![(4, m("httpVerb"), "missing required key")]),
-        ("bad timeout", with(&[("- httpVerb: GET", "- httpVerb: GET\n        timeout: 3x")]), vec![(5, m("timeout"), "invalid duration \"3x\"")]),
-        ("bad enable", with(&[("- httpVerb: GET", "- httpVerb: GET\n        enable: maybe")]), vec![(5, m("enable"), "expected true or false, found a string \"maybe\"")]),
-        ("mock", with(&[("- httpVerb: GET", "- httpVerb: GET\n        mock: true")]), vec![(5, m("mock"), "mock: true is not supported")]),
-        ("retries", with(&[("clusterName: c", "clusterName: c\n          retries: many")]), vec![(7, format!("{IR}.retries"), "expected an integer from 0 to 100")]),
-        ("missing integrationRequest", "resources:\n  - path: /a\n    methods:\n      - httpVerb: GET\n".to_owned(), vec![(4, IR.to_owned(), "missing required key"), (4, format!("{IR}.interface"), "missing required key"), (4, format!("{IR}.method"), "missing required key")]),
-        ("resource path without slash", with(&[("path: /api/users/:id", "path: api/users")]), vec![(2, "resources[0].path".to_owned(), "must start with '/'"), (10, format!("{IR}.mappingParams[0].name"), "does not name a path parameter")]),
-        ("mixed segment", with(&[("path: /api/users/:id", "path: /api/user-{id}")]), vec![(2, "resources[0].path".to_owned(), "must be a whole segment"), (10, format!("{IR}.mappingParams[0].name"), "does not name a path parameter")]),
-        ("resource filters", with(&[("    methods:", "    filters: [{name: x}]\n    methods:")]), vec![(3, "resources[0].filters[0].name".to_owned(), "http filter \"x\" is not a known filter")]),
-        ("route-level dubboproxy", with(&[("    methods:", "    filters: [{name: dgp.filter.http.dubboproxy}]\n    methods:")]), vec![(3, "resources[0].filters[0]".to_owned(), "belongs in conf.yaml http_filters, not on a route")]),
-        ("resource type", with(&[("    methods:", "    type: rpc\n    methods:")]), vec![(3, "resources[0].type".to_owned(), "unknown resource type \"rpc\"")]),
-        ("no resources", "name: x\n".to_owned(), vec![(1, "resources".to_owned(), "at least one resource is required")]),
-        ("top-level plugins", format!("{BASE}pluginFilePath: x\n"), vec![(11, "pluginFilePath".to_owned(), "pixiu Go plugin groups are not supported")]),
-        ("allow entry", with(&[("clusterName: c", "clusterName: c\n          allowClasses: [\"com..x\"]")]), vec![(7, format!("{IR}.allowClasses[0]"), "is not a class or package name")]),
-        ("response key", with(&[("clusterName: c", "clusterName: c\n          response: {keep_class: true}")]), vec![(7, format!("{IR}.response.keep_class"), "did you mean \"keepClass\"?")]),
+        (
+            "no interface or method",
+            with(&[
+                ("interface: com.example.UserService", "group: g"),
+                ("method: getUser", "version: v"),
+            ]),
+            vec![
+                (
+                    6,
+                    format!("{IR}.interface"),
+                    "missing required key (or map opt.interface from the request)",
+                ),
+                (
+                    6,
+                    format!("{IR}.method"),
+                    "missing required key (or map opt.method from the request)",
+                ),
+            ],
+        ),
+        (
+            "bad interface name",
+            with(&[("com.example.UserService", "com.example.User-Service")]),
+            vec![(7, format!("{IR}.interface"), "is not a Java interface name")],
+        ),
+        (
+            "http request type",
+            with(&[(
+                "clusterName: c",
+                "requestType: http\n          clusterName: c",
+            )]),
+            vec![(
+                6,
+                format!("{IR}.requestType"),
+                "requestType http is not supported yet (dubbo or triple)",
+            )],
+        ),
+        (
+            "protocol disagrees",
+            with(&[(
+                "clusterName: c",
+                "requestType: triple\n          protocol: dubbo\n          clusterName: c",
+            )]),
+            vec![(
+                7,
+                format!("{IR}.protocol"),
+                "protocol and requestType disagree",
+            )],
+        ),
+        (
+            "url scheme disagrees",
+            with(&[(
+                "clusterName: c",
+                "requestType: triple\n          url: dubbo://127.0.0.1:20880",
+            )]),
+            vec![(
+                7,
+                format!("{IR}.url"),
+                "the url scheme and the route's protocol/requestType disagree",
+            )],
+        ),
+        (
+            "http backend",
+            with(&[(
+                "clusterName: c",
+                "requestType: http\n          clusterName: c",
+            )]),
+            vec![(
+                6,
+                format!("{IR}.requestType"),
+                "requestType http is not supported yet",
+            )],
+        ),
+        (
+            "paramTypes",
+            with(&[(
+                "method: getUser",
+                "method: getUser\n          paramTypes: [long]",
+            )]),
+            vec![(9, format!("{IR}.paramTypes"), "use parameterTypes")],
+        ),
+        (
+            "unknown key with suggestion",
+            with(&[("clusterName: c", "clusterName: c\n          clustername: d")]),
+            vec![(
+                7,
+                format!("{IR}.clustername"),
+                "unknown key \"clustername\"; did you mean \"clusterName\"?",
+            )],
+        ),
+        (
+            "cluster and url",
+            with(&[(
+                "clusterName: c",
+                "clusterName: c\n          url: dubbo://h:1",
+            )]),
+            vec![(
+                7,
+                format!("{IR}.url"),
+                "set either clusterName or url, not both",
+            )],
+        ),
+        (
+            "bad url",
+            with(&[("clusterName: c", "url: dubbo://h")]),
+            vec![(6, format!("{IR}.url"), "must be dubbo://host:port")],
+        ),
+        (
+            "bad verb",
+            with(&[("httpVerb: GET", "httpVerb: FETCH")]),
+            vec![(4, m("httpVerb"), "unknown httpVerb \"FETCH\"")],
+        ),
+        (
+            "missing verb",
+            with(&[("- httpVerb: GET", "- enable: true")]),
+            vec![(4, m("httpVerb"), "missing required key")],
+        ),
+        (
+            "bad timeout",
+            with(&[("- httpVerb: GET", "- httpVerb: GET\n        timeout: 3x")]),
+            vec![(5, m("timeout"), "invalid duration \"3x\"")],
+        ),
+        (
+            "bad enable",
+            with(&[("- httpVerb: GET", "- httpVerb: GET\n        enable: maybe")]),
+            vec![(
+                5,
+                m("enable"),
+                "expected true or false, found a string \"maybe\"",
+            )],
+        ),
+        (
+            "mock",
+            with(&[("- httpVerb: GET", "- httpVerb: GET\n        mock: true")]),
+            vec![(5, m("mock"), "mock: true is not supported")],
+        ),
+        (
+            "retries",
+            with(&[("clusterName: c", "clusterName: c\n          retries: many")]),
+            vec![(
+                7,
+                format!("{IR}.retries"),
+                "expected an integer from 0 to 100",
+            )],
+        ),
+        (
+            "missing integrationRequest",
+            "resources:\n  - path: /a\n    methods:\n      - httpVerb: GET\n".to_owned(),
+            vec![
+                (4, IR.to_owned(), "missing required key"),
+                (4, format!("{IR}.interface"), "missing required key"),
+                (4, format!("{IR}.method"), "missing required key"),
+            ],
+        ),
+        (
+            "resource path without slash",
+            with(&[("path: /api/users/:id", "path: api/users")]),
+            vec![
+                (2, "resources[0].path".to_owned(), "must start with '/'"),
+                (
+                    10,
+                    format!("{IR}.mappingParams[0].name"),
+                    "does not name a path parameter",
+                ),
+            ],
+        ),
+        (
+            "mixed segment",
+            with(&[("path: /api/users/:id", "path: /api/user-{id}")]),
+            vec![
+                (2, "resources[0].path".to_owned(), "must be a whole segment"),
+                (
+                    10,
+                    format!("{IR}.mappingParams[0].name"),
+                    "does not name a path parameter",
+                ),
+            ],
+        ),
+        (
+            "resource filters",
+            with(&[("    methods:", "    filters: [{name: x}]\n    methods:")]),
+            vec![(
+                3,
+                "resources[0].filters[0].name".to_owned(),
+                "http filter \"x\" is not a known filter",
+            )],
+        ),
+        (
+            "route-level dubboproxy",
+            with(&[(
+                "    methods:",
+                "    filters: [{name: dgp.filter.http.dubboproxy}]\n    methods:",
+            )]),
+            vec![(
+                3,
+                "resources[0].filters[0]".to_owned(),
+                "belongs in conf.yaml http_filters, not on a route",
+            )],
+        ),
+        (
+            "resource type",
+            with(&[("    methods:", "    type: rpc\n    methods:")]),
+            vec![(
+                3,
+                "resources[0].type".to_owned(),
+                "unknown resource type \"rpc\"",
+            )],
+        ),
+        (
+            "no resources",
+            "name: x\n".to_owned(),
+            vec![(
+                1,
+                "resources".to_owned(),
+                "at least one resource is required",
+            )],
+        ),
+        (
+            "top-level plugins",
+            format!("{BASE}pluginFilePath: x\n"),
+            vec![(
+                11,
+                "pluginFilePath".to_owned(),
+                "pixiu Go plugin groups are not supported",
+            )],
+        ),
+        (
+            "allow entry",
+            with(&[(
+                "clusterName: c",
+                "clusterName: c\n          allowClasses: [\"com..x\"]",
+            )]),
+            vec![(
+                7,
+                format!("{IR}.allowClasses[0]"),
+                "is not a class or package name",
+            )],
+        ),
+        (
+            "response key",
+            with(&[(
+                "clusterName: c",
+                "clusterName: c\n          response: {keep_class: true}",
+            )]),
+            vec![(
+                7,
+                format!("{IR}.response.keep_class"),
+                "did you mean \"keepClass\"?",
+            )],
+        ),
     ];
     for (name, yaml, want) in cases {
         let err = ApiConfig::from_yaml_str(&yaml, "api.yaml").expect_err(name);

@@ -98,6 +98,9 @@ fn bootstrap_errors() {
         ("adapters", with(&[("  clusters:", "  adapters: [{id: a}]\n  clusters:")]), vec![(17, "static_resources.adapters".to_owned(), "registries are not supported yet; use static clusters")]),
         ("tracing", format!("{BASE}tracing: {{name: jaeger}}\n"), vec![(22, "tracing".to_owned(), "tracing is not configured in conf.yaml yet")]),
         ("public admin", format!("{BASE}admin: {{address: 0.0.0.0}}\n"), vec![(22, "admin.address".to_owned(), "a non-loopback admin address requires a token")]),
+        ("registration in zookeeper", format!("{BASE}registration: {{protocol: zookeeper, address: x}}\n"), vec![(22, "registration.protocol".to_owned(), "the gateway registers itself in Nacos only (protocol: nacos)")]),
+        ("registration ip", format!("{BASE}registration: {{protocol: nacos, address: x, ip: 0.0.0.0}}\n"), vec![(22, "registration.ip".to_owned(), "\"0.0.0.0\" is not an IP address clients can reach")]),
+        ("registration key", format!("{BASE}registration: {{protocol: nacos, address: x, services: y}}\n"), vec![(22, "registration.services".to_owned(), "unknown key")]),
         ("no static_resources", "admin: {port: 1}\n".to_owned(), vec![(1, "static_resources".to_owned(), "missing required key")]),
         ("no listeners", "static_resources:\n  clusters: []\n".to_owned(), vec![(2, "static_resources.listeners".to_owned(), "at least one listener is required")]),
     ];

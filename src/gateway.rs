@@ -7,6 +7,7 @@ use crate::discovery::Discovery;
 use crate::metrics::Metrics;
 use crate::registration::SelfRegistration;
 use crate::reload::Reloader;
+use crate::remote_config::RemoteConfigs;
 use crate::runtime::Runtime;
 use crate::server::{self, ListenerSpec, Shared, Transport};
 use crate::upstream::ConnectionPool;
@@ -58,15 +59,21 @@ async fn resolve_listen(address: &str, port: u16) -> Result<SocketAddr> {
 
 /// Loads `config`, binds everything and starts serving in background tasks.
 pub async fn start(config_path: &Path) -> Result<Running> {
-    let (config, warnings) = Config::load(config_path).map_err(|e| anyhow!("{e}"))?;
+    let remote = Arc::new(RemoteConfigs::new());
+    let (config, warnings) = remote.load(config_path).await.map_err(|e| anyhow!("{e}"))?;
     for w in &warnings {
         tracing::warn!("{w}");
     }
-    start_with(&config).await
+    start_with_remote(&config, remote).await
 }
 
 /// Starts serving an already loaded configuration.
 pub async fn start_with(config: &Config) -> Result<Running> {
+    start_with_remote(config, Arc::new(RemoteConfigs::new())).await
+}
+
+/// Starts serving `config`, whose Nacos api_configs (if any) `remote` fetched.
+pub async fn start_with_remote(config: &Config, remote: Arc<RemoteConfigs>) -> Result<Running> {
     let connect_timeout = config
         .bootstrap
         .listeners
@@ -83,7 +90,8 @@ pub async fn start_with(config: &Config) -> Result<Running> {
     let summary = runtime.summary.clone();
     let shared = Shared::new(runtime, pool, metrics, discovery);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let reloader = Reloader::new(Arc::clone(&shared), config);
+    let reloader = Reloader::new(Arc::clone(&shared), config, remote);
+    reloader.follow_remote(config).await;
     reloader.watch_files(Duration::from_secs(1), stop_rx.clone());
     #[cfg(unix)]
     reloader.watch_sighup(stop_rx.clone());

@@ -31,6 +31,7 @@ pub mod invoke;
 pub mod metrics;
 pub mod registration;
 pub mod reload;
+pub mod remote_config;
 pub mod runtime;
 pub mod server;
 pub mod telemetry;

@@ -3,6 +3,7 @@
 //! conf.yaml or any api_config file (polled once a second), SIGHUP, and the admin `POST /reload`.
 //! Listener changes (addresses, protocols, certificates) need a restart and are refused.
 
+use crate::remote_config::RemoteConfigs;
 use crate::runtime::Runtime;
 use crate::server::Shared;
 use serde_json::{json, Value as Json};
@@ -39,6 +40,9 @@ pub struct Reloader {
     status: Mutex<ReloadStatus>,
     /// One reload at a time.
     running: AsyncMutex<()>,
+    /// api_configs kept in Nacos.
+    remote: Arc<RemoteConfigs>,
+    me: std::sync::Weak<Reloader>,
 }
 
 /// A file's modification time and length, compared to notice changes.
@@ -51,13 +55,20 @@ fn stamp(path: &Path) -> Option<Stamp> {
 
 fn files_of(config: &Config) -> Vec<PathBuf> {
     let mut files = vec![config.file.clone()];
-    files.extend(config.apis.iter().map(|a| a.file.clone()));
+    // api_configs kept in Nacos are followed by listeners, not polled.
+    files.extend(
+        config
+            .apis
+            .iter()
+            .map(|a| a.file.clone())
+            .filter(|f| !f.to_string_lossy().starts_with("nacos://")),
+    );
     files
 }
 
 impl Reloader {
     /// A reloader for the gateway started from `config`.
-    pub fn new(shared: Arc<Shared>, config: &Config) -> Arc<Self> {
+    pub fn new(shared: Arc<Shared>, config: &Config, remote: Arc<RemoteConfigs>) -> Arc<Self> {
         let watched = files_of(config)
             .into_iter()
             .map(|f| {
@@ -66,7 +77,8 @@ impl Reloader {
             })
             .collect();
         let summary = shared.runtime.load().summary.clone();
-        Arc::new(Reloader {
+        Arc::new_cyclic(|me| Reloader {
+            me: me.clone(),
             shared,
             path: config.file.clone(),
             listeners: config.bootstrap.listeners.clone(),
@@ -77,6 +89,23 @@ impl Reloader {
                 ..ReloadStatus::default()
             }),
             running: AsyncMutex::new(()),
+            remote,
+        })
+    }
+
+    /// Follows the api_configs of `config` kept in Nacos: a change reloads.
+    pub async fn follow_remote(&self, config: &Config) {
+        self.remote.follow(config, self.remote_trigger()).await;
+    }
+
+    fn remote_trigger(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let me = self.me.clone();
+        Arc::new(move || {
+            if let Some(me) = me.upgrade() {
+                tokio::spawn(async move {
+                    let _ = me.reload().await;
+                });
+            }
         })
     }
 
@@ -175,7 +204,11 @@ impl Reloader {
     }
 
     async fn try_reload(&self) -> Result<(String, Vec<String>), String> {
-        let (config, warnings) = Config::load(&self.path).map_err(|e| e.to_string())?;
+        let (config, warnings) = self
+            .remote
+            .load(&self.path)
+            .await
+            .map_err(|e| e.to_string())?;
         for w in &warnings {
             tracing::warn!("{w}");
         }
@@ -201,17 +234,20 @@ impl Reloader {
         let restart_needed = self.restart_needed(&config.bootstrap);
         self.shared.runtime.store(Arc::new(runtime));
         // Follow the files the new configuration references.
-        let mut watched = self
-            .watched
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *watched = files_of(&config)
-            .into_iter()
-            .map(|f| {
-                let s = stamp(&f);
-                (f, s)
-            })
-            .collect();
+        {
+            let mut watched = self
+                .watched
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *watched = files_of(&config)
+                .into_iter()
+                .map(|f| {
+                    let s = stamp(&f);
+                    (f, s)
+                })
+                .collect();
+        }
+        self.remote.follow(&config, self.remote_trigger()).await;
         Ok((summary, restart_needed))
     }
 

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 
 use crate::api::route::Backend;
 use crate::api::ApiConfig;
-use crate::bootstrap::filter::HttpFilterConfig;
+use crate::bootstrap::filter::{ApiConfigFilter, HttpFilterConfig, NacosApiSource};
 use crate::bootstrap::{Bootstrap, HttpConnectionManager};
 use crate::error::{ConfigError, Problem, Warning};
+
+/// Texts of api_configs kept in Nacos, by source: the text, or why it could not be read.
+pub type RemoteTexts = std::collections::HashMap<NacosApiSource, Result<String, String>>;
 
 /// A fully loaded and validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +32,39 @@ impl Config {
     /// Loads `path` (conf.yaml) and the api_config files it references (relative paths against
     /// conf.yaml's folder). Returns warnings for accepted no-op keys.
     pub fn load(path: &Path) -> Result<(Config, Vec<Warning>), ConfigError> {
+        Config::load_with(path, &RemoteTexts::new())
+    }
+
+    /// The api_config sources of `path` that live in Nacos (their texts are fetched by the
+    /// caller and given to [`Config::load_with`]). Empty when conf.yaml cannot be read; the
+    /// load reports why.
+    pub fn nacos_sources(path: &Path) -> Vec<NacosApiSource> {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Vec::new();
+        };
+        let Ok((bootstrap, _)) = Bootstrap::read(&text, path) else {
+            return Vec::new();
+        };
+        let mut out: Vec<NacosApiSource> = Vec::new();
+        for f in bootstrap.listeners.iter().flat_map(|l| &l.hcm.http_filters) {
+            if let HttpFilterConfig::ApiConfig(ApiConfigFilter {
+                nacos: Some(src), ..
+            }) = &f.config
+            {
+                if !out.contains(src) {
+                    out.push(src.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Like [`Config::load`], with the texts of api_configs kept in Nacos (an `Err` is why the
+    /// text could not be read).
+    pub fn load_with(
+        path: &Path,
+        remote: &RemoteTexts,
+    ) -> Result<(Config, Vec<Warning>), ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::file(path, None, format!("cannot read config file: {e}")))?;
         let (bootstrap, mut cx) = Bootstrap::read(&text, path)?;
@@ -44,14 +80,22 @@ impl Config {
             if apis.iter().any(|x| x.file == a.path) {
                 continue;
             }
-            let loaded = std::fs::read_to_string(&a.path)
-                .map_err(|e| ConfigError {
+            let text = match &a.nacos {
+                None => std::fs::read_to_string(&a.path).map_err(|e| format!("cannot read api_config file {}: {e}", a.path.display())),
+                Some(src) => match remote.get(src) {
+                    Some(Ok(t)) => Ok(t.clone()),
+                    Some(Err(e)) => Err(format!("cannot read api_config {} from Nacos: {e}", a.path.display())),
+                    None => Err(format!("api_config {} lives in Nacos; it is read when the gateway starts or reloads", a.path.display())),
+                },
+            };
+            let loaded = text
+                .map_err(|message| ConfigError {
                     problems: vec![Problem {
                         file: path.to_path_buf(),
                         line: Some(a.site.0).filter(|l| *l > 0),
                         key_path: a.site.1.clone(),
                         route: None,
-                        message: format!("cannot read api_config file {}: {e}", a.path.display()),
+                        message,
                     }],
                 })
                 .and_then(|text| ApiConfig::from_yaml_str(&text, &a.path));

@@ -65,7 +65,7 @@ pub use bootstrap::{
     AdminConfig, Bootstrap, HeaderMatch, HttpConnectionManager, Listener, ListenerProtocol,
     RouteRule, ShutdownConfig, SocketAddress, TlsFiles,
 };
-pub use config::Config;
+pub use config::{Config, RemoteTexts};
 pub use duration::{format_duration, parse_duration, DurationError};
 pub use error::{ConfigError, Problem, Warning};
 pub use mapping::{

@@ -50,7 +50,24 @@ pub struct Report {
 /// Validates `path` without serving anything: loads and checks every file, then builds every
 /// filter (keys, certificates, log files), as `tianlu run` would.
 pub fn validate(path: &Path) -> Report {
-    match Config::load(path) {
+    // api_configs kept in Nacos are fetched as `run` would.
+    let texts = if Config::nacos_sources(path).is_empty() {
+        tianlu_api_config::RemoteTexts::new()
+    } else {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(crate::remote_config::RemoteConfigs::new().texts(path)),
+            Err(e) => {
+                return Report {
+                    ok: false,
+                    lines: vec![format!("cannot start the Nacos client: {e}")],
+                }
+            }
+        }
+    };
+    match Config::load_with(path, &texts) {
         Ok((config, warnings)) => {
             let problems = filter_problems(&config);
             if !problems.is_empty() {

@@ -76,6 +76,16 @@ async fn gateway(tag: &str, conf: &str) -> Result<(Running, String)> {
     Ok((running, base))
 }
 
+/// Logs to the test output when `TIANLU_TEST_LOG` holds a filter (e.g. `tianlu=debug`).
+fn init_logs() {
+    if let Ok(filter) = std::env::var("TIANLU_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 fn provider(registry: &str, name: &str, mode: &str) -> ProviderOptions {
     let mut opts = ProviderOptions::default()
         .with_tri()
@@ -376,12 +386,7 @@ async fn zookeeper_interface_level_providers_join_leave_and_survive_an_outage() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nacos_application_level_providers_join_leave_and_survive_an_outage() -> Result<()> {
-    if let Ok(filter) = std::env::var("TIANLU_TEST_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_test_writer()
-            .try_init();
-    }
+    init_logs();
     let nacos = Arc::new(Mutex::new(
         tokio::task::spawn_blocking(Nacos::start).await??,
     ));
@@ -517,5 +522,114 @@ registration:
         "gone from Nacos {:?} after shutdown began",
         stopped.elapsed()
     );
+    Ok(())
+}
+
+fn sample_api(path: &str, provider: std::net::SocketAddr) -> String {
+    format!(
+        r#"name: from-nacos
+resources:
+  - path: {path}
+    methods:
+      - httpVerb: GET
+        integrationRequest:
+          interface: org.tianlu.sample.UserService
+          version: 1.0.0
+          method: whoAmI
+          url: "dubbo://{provider}"
+          parameterTypes: []
+"#
+    )
+}
+
+async fn status_of(url: String) -> Result<u16> {
+    Ok(client().get(url).send().await?.status().as_u16())
+}
+
+async fn wait_status(url: &str, want: u16, timeout: Duration) -> Result<Duration> {
+    let t = Instant::now();
+    loop {
+        let got = status_of(url.to_owned()).await?;
+        if got == want {
+            return Ok(t.elapsed());
+        }
+        if t.elapsed() > timeout {
+            bail!("{url} answered {got}, wanted {want}, after {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// api_config from a Nacos config: served at start, a change applies without a restart, a
+/// broken change is refused and the last good routes keep serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_config_from_nacos_reloads_on_change_and_keeps_the_last_good() -> Result<()> {
+    init_logs();
+    let nacos = tokio::task::spawn_blocking(Nacos::shared).await??;
+    let provider = crate::support::RustProvider::start("from-nacos", None)?;
+    let data_id = format!("tianlu-api-{}", std::process::id());
+    nacos.publish_config(&data_id, "TIANLU", &sample_api("/v1/whoami", provider.addr))?;
+    let dir = scratch_dir("disc-nacos-api");
+    let conf = format!(
+        r#"static_resources:
+  listeners:
+    - name: public
+      address:
+        socket_address: {{ address: 127.0.0.1, port: 0 }}
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+                - name: dgp.filter.http.apiconfig
+                  config:
+                    nacos: {{ address: "{}", data_id: {data_id}, group: TIANLU }}
+                - name: dgp.filter.http.dubboproxy
+                  config: {{}}
+"#,
+        nacos.server_addr()
+    );
+    std::fs::write(dir.join("conf.yaml"), &conf)?;
+
+    // `tianlu validate` reads it from Nacos too.
+    let conf_path = dir.join("conf.yaml");
+    let report =
+        tokio::task::spawn_blocking(move || tianlu::cli::validate::validate(&conf_path)).await?;
+    ensure!(report.ok, "validate: {:?}", report.lines);
+
+    let running = tianlu::gateway::start(&dir.join("conf.yaml")).await?;
+    let base = format!("http://{}", running.listeners[0].1);
+    let v1 = format!("{base}/v1/whoami");
+    let v2 = format!("{base}/v2/whoami");
+    ensure!(status_of(v1.clone()).await? == 200, "v1 served at start");
+
+    nacos.publish_config(&data_id, "TIANLU", &sample_api("/v2/whoami", provider.addr))?;
+    let took = wait_status(&v2, 200, Duration::from_secs(15)).await?;
+    eprintln!("the changed api_config served {took:?} after publishing");
+    ensure!(status_of(v1.clone()).await? == 404, "v1 removed");
+
+    let failed_before = running.reloader.status().failed;
+    nacos.publish_config(
+        &data_id,
+        "TIANLU",
+        "name: broken\nresources:\n  - path: /v3\n    methods: [{httpVerb: GET, integrationRequest: {interface: a.B, method: c}}]\n",
+    )?;
+    let t = Instant::now();
+    while running.reloader.status().failed == failed_before {
+        ensure!(
+            t.elapsed() < Duration::from_secs(15),
+            "the broken change was not noticed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = running.reloader.status();
+    let error = status.last_error.unwrap_or_default();
+    ensure!(
+        error.contains(&format!("TIANLU/{data_id}")) && error.contains("GET /v3"),
+        "the refusal names the Nacos config and the route: {error}"
+    );
+    ensure!(status_of(v2.clone()).await? == 200, "v2 still served");
+    running.shutdown().await;
+    nacos.remove_config(&data_id, "TIANLU")?;
     Ok(())
 }

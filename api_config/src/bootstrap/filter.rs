@@ -147,10 +147,25 @@ pub enum HttpFilterConfig {
 /// `dgp.filter.http.apiconfig` config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfigFilter {
-    /// `path`, resolved against the conf file's folder.
+    /// `path`, resolved against the conf file's folder; for an api_config read from Nacos, a
+    /// name for it (`nacos://{address}/{namespace}/{group}/{data_id}`) used in messages.
     pub path: PathBuf,
+    /// `nacos`: the api_config is the content of a Nacos config (tianlu extension).
+    pub nacos: Option<NacosApiSource>,
     /// Line and key path of `path` in conf.yaml, for problems reading the file.
     pub(crate) site: (usize, String),
+}
+
+/// Where an api_config is read from Nacos: the server (the registry keys, `group` excluded)
+/// and the config's `data_id` and `group`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NacosApiSource {
+    /// The Nacos server.
+    pub server: super::registry::RegistryConfig,
+    /// `data_id`.
+    pub data_id: String,
+    /// `group` (default `DEFAULT_GROUP`).
+    pub group: String,
 }
 
 /// `dgp.filter.http.dubboproxy` config (`dubboProxyConfig`).
@@ -270,13 +285,50 @@ pub(crate) fn read(cx: &mut Ctx, node: &Node, path: &str, base: &Path) -> Option
                 c.reject(cx, key, "not supported yet");
             }
             let site = (c.key_line("path"), c.child("path"));
-            let p = c.req_string(cx, "path");
-            p.map(|p| {
-                HttpFilterConfig::ApiConfig(ApiConfigFilter {
-                    path: resolve(base, &p),
-                    site,
+            if let Some(mut n) = c.map(cx, "nacos") {
+                let data_id = n.req_string(cx, "data_id");
+                let group = n
+                    .string(cx, "group")
+                    .filter(|g| !g.trim().is_empty())
+                    .unwrap_or_else(|| "DEFAULT_GROUP".to_owned());
+                let server = super::registry::read_server_keys(cx, &mut n, "api_config");
+                let site = (n.line(), n.path().to_owned());
+                n.finish(cx);
+                if c.get("path").is_some() {
+                    cx.problem(
+                        c.key_line("path"),
+                        &c.child("path"),
+                        "set path or nacos, not both",
+                    );
+                }
+                match (server, data_id) {
+                    (Some(server), Some(data_id)) => {
+                        Some(HttpFilterConfig::ApiConfig(ApiConfigFilter {
+                            path: PathBuf::from(format!(
+                                "nacos://{}/{}/{group}/{data_id}",
+                                server.address,
+                                server.namespace.as_deref().unwrap_or("public")
+                            )),
+                            nacos: Some(NacosApiSource {
+                                server,
+                                data_id,
+                                group,
+                            }),
+                            site,
+                        }))
+                    }
+                    _ => None,
+                }
+            } else {
+                let p = c.req_string(cx, "path");
+                p.map(|p| {
+                    HttpFilterConfig::ApiConfig(ApiConfigFilter {
+                        path: resolve(base, &p),
+                        nacos: None,
+                        site,
+                    })
                 })
-            })
+            }
         }
         DUBBO_PROXY_FILTER => read_dubbo_proxy(cx, &mut c).map(HttpFilterConfig::DubboProxy),
         CORS_FILTER => {

@@ -169,3 +169,44 @@ pub(crate) fn read_keys(cx: &mut Ctx, m: &mut MapView<'_>, id: &str) -> Option<R
         registry_type,
     })
 }
+
+/// Reads the keys that locate a Nacos server (`address`, `namespace`, `username`, `password`,
+/// `timeout`) from `m`, for uses other than discovery (the config group is the caller's).
+pub(crate) fn read_server_keys(
+    cx: &mut Ctx,
+    m: &mut MapView<'_>,
+    id: &str,
+) -> Option<RegistryConfig> {
+    let address = m.req_string(cx, "address").map(|a| {
+        let a = a.trim();
+        a.strip_prefix("nacos://")
+            .unwrap_or(a)
+            .trim_end_matches('/')
+            .to_owned()
+    });
+    let timeout = m
+        .positive_duration(cx, "timeout")
+        .unwrap_or(DEFAULT_REGISTRY_TIMEOUT);
+    let username = m.string(cx, "username").filter(|s| !s.is_empty());
+    let password = m.string(cx, "password").filter(|s| !s.is_empty());
+    let namespace = m.string(cx, "namespace").filter(|s| !s.trim().is_empty());
+    if username.is_some() != password.is_some() {
+        let path = m.path().to_owned();
+        cx.problem(
+            m.line(),
+            &path,
+            "set both username and password, or neither",
+        );
+    }
+    Some(RegistryConfig {
+        id: id.to_owned(),
+        protocol: RegistryProtocol::Nacos,
+        address: address?,
+        timeout,
+        username,
+        password,
+        group: None,
+        namespace,
+        registry_type: RegistryType::Interface,
+    })
+}

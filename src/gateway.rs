@@ -92,6 +92,9 @@ pub async fn start_with_remote(config: &Config, remote: Arc<RemoteConfigs>) -> R
     let (stop_tx, stop_rx) = watch::channel(false);
     let reloader = Reloader::new(Arc::clone(&shared), config, remote);
     reloader.follow_remote(config).await;
+    shared
+        .discovery
+        .on_routes_changed(reloader.rebuild_trigger());
     reloader.watch_files(Duration::from_secs(1), stop_rx.clone());
     #[cfg(unix)]
     reloader.watch_sighup(stop_rx.clone());

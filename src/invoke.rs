@@ -110,11 +110,12 @@ async fn call_route(
         .check_inbound(query, &header_of)
         .map_err(mapping_error)?;
 
-    let uses_body = route
-        .mapping
-        .params()
-        .iter()
-        .any(|p| matches!(p.source, MapSource::Body(_) | MapSource::BodyAll));
+    let uses_body = plan.signatures.is_some()
+        || route
+            .mapping
+            .params()
+            .iter()
+            .any(|p| matches!(p.source, MapSource::Body(_) | MapSource::BodyAll));
     let bytes = read_body(body, ctx.body_limit).await?;
     let json_body = if uses_body && !bytes.is_empty() {
         Some(parse_json(&bytes)?)
@@ -155,8 +156,23 @@ async fn call_route(
         .or_else(|| route.target.version.clone());
 
     // The values and, per value, its source name and Java type (None = unknown).
-    let client_types = route.target.parameter_types.is_none() && extracted.opt.types.is_some();
+    let mut client_types = route.target.parameter_types.is_none() && extracted.opt.types.is_some();
     let mut values: Vec<(Json, String, Option<String>)> = match extracted.opt.values {
+        // A route generated from registry metadata: the body against the declared signatures.
+        _ if plan.signatures.is_some() => {
+            let sigs = plan.signatures.as_deref().unwrap_or(&[]);
+            let a = crate::signature::arguments(json_body.as_ref(), &target_method, sigs)?;
+            client_types = a.client_types;
+            let types = a.types;
+            a.values
+                .into_iter()
+                .enumerate()
+                .map(|(i, (v, source))| {
+                    let ty = types.as_ref().and_then(|t| t.get(i).cloned());
+                    (v, source, ty)
+                })
+                .collect()
+        }
         Some(vals) => {
             let types = extracted.opt.types.clone();
             vals.into_iter()

@@ -34,5 +34,6 @@ pub mod reload;
 pub mod remote_config;
 pub mod runtime;
 pub mod server;
+pub mod signature;
 pub mod telemetry;
 pub mod upstream;

@@ -42,6 +42,8 @@ pub struct Reloader {
     running: AsyncMutex<()>,
     /// api_configs kept in Nacos.
     remote: Arc<RemoteConfigs>,
+    /// The configuration in force (the last that loaded and built).
+    current: Mutex<Config>,
     me: std::sync::Weak<Reloader>,
 }
 
@@ -90,6 +92,51 @@ impl Reloader {
             }),
             running: AsyncMutex::new(()),
             remote,
+            current: Mutex::new(config.clone()),
+        })
+    }
+
+    /// Builds the runtime again from the configuration in force (files are not read again):
+    /// used when routes generated from a registry changed. A failure keeps the runtime in force.
+    pub async fn rebuild(&self) -> Result<String, String> {
+        let _one = self.running.lock().await;
+        let config = self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match Runtime::build(
+            &config,
+            &self.shared.pool,
+            &self.shared.metrics,
+            &self.shared.discovery,
+        )
+        .await
+        {
+            Ok(runtime) => {
+                let summary = runtime.summary.clone();
+                self.shared.runtime.store(Arc::new(runtime));
+                tracing::info!("routes from the registry applied: {summary}");
+                Ok(summary)
+            }
+            Err(e) => {
+                tracing::error!(
+                    "routes from the registry refused; the previous ones keep serving: {e}"
+                );
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// A callback that rebuilds the runtime (for registry route changes).
+    pub fn rebuild_trigger(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let me = self.me.clone();
+        Arc::new(move || {
+            if let Some(me) = me.upgrade() {
+                tokio::spawn(async move {
+                    let _ = me.rebuild().await;
+                });
+            }
         })
     }
 
@@ -233,6 +280,10 @@ impl Reloader {
         let summary = runtime.summary.clone();
         let restart_needed = self.restart_needed(&config.bootstrap);
         self.shared.runtime.store(Arc::new(runtime));
+        *self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = config.clone();
         // Follow the files the new configuration references.
         {
             let mut watched = self

@@ -3,7 +3,7 @@
 //! upstream, deadline, retries); plus the clusters. Built from a validated [`Config`] and
 //! swapped in whole, so a request never sees half of a reload.
 
-use crate::discovery::{Discovery, Feed, FeedKey};
+use crate::discovery::{AdapterFeed, Discovery, Feed, FeedKey, GeneratedRoute};
 use crate::filter::{self, Chain};
 use crate::metrics::{Metrics, RouteStats};
 use crate::upstream::balance::{HashTuning, Policy};
@@ -34,6 +34,8 @@ pub struct Runtime {
     pub summary: String,
     /// The discovered clusters this runtime uses (their feeds stop when no runtime holds them).
     pub discovered: Vec<Arc<Feed>>,
+    /// The adapters whose routes this runtime serves.
+    pub adapters: Vec<Arc<AdapterFeed>>,
 }
 
 /// One listener's routing and filters.
@@ -78,6 +80,9 @@ pub struct CallPlan {
     pub stats: Arc<RouteStats>,
     /// The route's own filters (run after the listener's).
     pub chain: Chain,
+    /// For routes generated from a registry: the method's declared signatures (the body is
+    /// read against them instead of a mapping).
+    pub signatures: Option<Vec<Vec<String>>>,
 }
 
 /// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
@@ -233,6 +238,7 @@ impl Runtime {
         }
 
         let mut discovered: Vec<Arc<Feed>> = Vec::new();
+        let mut adapters: Vec<Arc<AdapterFeed>> = Vec::new();
         let mut waits: Vec<(Arc<Feed>, Duration)> = Vec::new();
         let mut listeners = Vec::new();
         for l in &config.bootstrap.listeners {
@@ -250,10 +256,40 @@ impl Runtime {
                 })
                 .unwrap_or(DEFAULT_MAX_BODY);
             let proxy = l.hcm.dubbo_proxy();
-            let routes: Vec<Route> = config
+            let mut routes: Vec<Route> = config
                 .api_for(&l.hcm)
                 .map(|a| a.routes.clone())
                 .unwrap_or_default();
+            // Routes generated from a registry adapter (`dynamic_adapter`).
+            let mut generated: HashMap<String, (GeneratedRoute, Arc<AdapterFeed>)> = HashMap::new();
+            if let Some(id) = l.hcm.api_config_adapter() {
+                let adapter = config
+                    .bootstrap
+                    .adapters
+                    .iter()
+                    .find(|a| a.id == id)
+                    .ok_or_else(|| err(format!("listener {}: no adapter {id:?}", l.name)))?;
+                let feed = discovery
+                    .adapter(adapter)
+                    .await
+                    .map_err(|m| err(format!("adapter {id}: {m}")))?;
+                let wait = adapter
+                    .registries
+                    .iter()
+                    .map(|r| r.timeout)
+                    .max()
+                    .unwrap_or(Duration::from_secs(5));
+                if !feed.wait_ready(wait).await {
+                    tracing::warn!(adapter = %id, "the registries did not answer within {wait:?}; its routes appear when they do");
+                }
+                for g in feed.routes().iter() {
+                    routes.push(g.route.clone());
+                    generated.insert(g.route.label(), (g.clone(), Arc::clone(&feed)));
+                }
+                if !adapters.iter().any(|a| Arc::ptr_eq(a, &feed)) {
+                    adapters.push(feed);
+                }
+            }
             let table = RouteTable::new(routes).map_err(|e| err(e.to_string()))?;
             let mut plans = Vec::with_capacity(table.len());
             for route in table.routes() {
@@ -280,7 +316,28 @@ impl Runtime {
                         policy.allow_class(entry.clone());
                     }
                 }
+                let from_adapter = generated.get(&label);
                 let cluster = match &route.target.backend {
+                    Backend::Registry if from_adapter.is_some() => {
+                        let (g, feed) = from_adapter.expect("checked");
+                        let (settings, name) = discovered_settings(&proxy);
+                        let key = FeedKey {
+                            registries: feed.adapter.registries.clone(),
+                            service: g.service.clone(),
+                            protocol: route.target.protocol,
+                            settings: name,
+                        };
+                        let feed = discovery
+                            .cluster(&key, settings)
+                            .await
+                            .map_err(|m| err(format!("route {label}: {m}")))?;
+                        let cluster = Arc::clone(&feed.cluster);
+                        if !discovered.iter().any(|f| Arc::ptr_eq(f, &feed)) {
+                            waits.push((Arc::clone(&feed), registry_wait(&proxy)));
+                            discovered.push(feed);
+                        }
+                        cluster
+                    }
                     Backend::Registry => {
                         let feed = discovered_cluster(discovery, &proxy, route)
                             .await
@@ -337,6 +394,16 @@ impl Runtime {
                         }
                     }
                 };
+                let signatures = from_adapter.map(|(g, _)| g.signatures.clone());
+                if let Some(sigs) = &signatures {
+                    // Classes a generated route may be sent: those of its declared signatures.
+                    let declared: Vec<JavaType> = sigs
+                        .iter()
+                        .flatten()
+                        .filter_map(|t| JavaType::parse(t).ok())
+                        .collect();
+                    policy = InputPolicy::for_types(&declared);
+                }
                 let cluster_name = cluster.name.clone();
                 let chain = filter::build_chain(&route.filters)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
@@ -355,6 +422,7 @@ impl Runtime {
                     deadline: route.effective_timeout(l.hcm.timeout, Some(proxy.request_timeout)),
                     retries: route.target.retries.unwrap_or(proxy.retries),
                     hash_key: hash_keys.get(&cluster_name).cloned(),
+                    signatures,
                 }));
             }
             let server_header = match &l.hcm.server_name {
@@ -398,6 +466,7 @@ impl Runtime {
             clusters,
             summary: config.summary(),
             discovered,
+            adapters,
         })
     }
 }

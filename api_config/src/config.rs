@@ -77,7 +77,9 @@ impl Config {
             let HttpFilterConfig::ApiConfig(a) = &f.config else {
                 continue;
             };
-            if apis.iter().any(|x| x.file == a.path) {
+            if apis.iter().any(|x| x.file == a.path)
+                || a.adapter.is_some() && a.path.to_string_lossy().starts_with("adapter://")
+            {
                 continue;
             }
             let text = match &a.nacos {

@@ -6,7 +6,10 @@
 //! every registry change (see [`feed`]). Registry clients come from [`source`].
 
 mod feed;
+mod routes;
 mod source;
+
+pub use routes::{AdapterFeed, GeneratedRoute};
 
 pub use feed::{effective_weight, endpoint_specs};
 pub use source::{nacos_config, Source};
@@ -16,9 +19,13 @@ use crate::upstream::{Cluster, ClusterSettings, ConnectionPool};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tianlu_api_config::bootstrap::adapter::Adapter;
 use tianlu_api_config::{Protocol, RegistryConfig};
 use tianlu_registry::ServiceKey;
 use tokio::sync::watch;
+
+/// A callback run on a change.
+pub type Hook = Arc<dyn Fn() + Send + Sync>;
 
 /// What identifies a discovered cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -92,6 +99,8 @@ pub struct Discovery {
     metrics: Arc<Metrics>,
     sources: tokio::sync::Mutex<HashMap<RegistryConfig, Source>>,
     feeds: Mutex<HashMap<FeedKey, std::sync::Weak<Feed>>>,
+    adapters: tokio::sync::Mutex<Vec<std::sync::Weak<AdapterFeed>>>,
+    on_routes_changed: Arc<Mutex<Option<Hook>>>,
 }
 
 impl Discovery {
@@ -102,7 +111,47 @@ impl Discovery {
             metrics,
             sources: tokio::sync::Mutex::new(HashMap::new()),
             feeds: Mutex::new(HashMap::new()),
+            adapters: tokio::sync::Mutex::new(Vec::new()),
+            on_routes_changed: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// What runs when an adapter's routes change (the gateway rebuilds its runtime).
+    pub fn on_routes_changed(&self, f: Hook) {
+        *self
+            .on_routes_changed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(f);
+    }
+
+    /// The route feed of `adapter`, shared by every runtime that names the same adapter.
+    pub async fn adapter(&self, adapter: &Adapter) -> Result<Arc<AdapterFeed>, String> {
+        let mut adapters = self.adapters.lock().await;
+        adapters.retain(|w| w.strong_count() > 0);
+        if let Some(feed) = adapters
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .find(|f| &f.adapter == adapter)
+        {
+            return Ok(feed);
+        }
+        let mut sources = Vec::new();
+        for r in &adapter.registries {
+            sources.push(self.source(r).await?);
+        }
+        let hook = Arc::clone(&self.on_routes_changed);
+        let changed: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            let f = hook
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if let Some(f) = f {
+                f();
+            }
+        });
+        let feed = Arc::new(AdapterFeed::start(adapter.clone(), sources, changed));
+        adapters.push(Arc::downgrade(&feed));
+        Ok(feed)
     }
 
     /// The registry client for `cfg`, created (and connecting in the background) on first use.

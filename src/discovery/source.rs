@@ -7,8 +7,8 @@ use crate::metrics::Metrics;
 use std::sync::Arc;
 use tianlu_api_config::{RegistryConfig, RegistryProtocol, RegistryType};
 use tianlu_registry::{
-    Discover, NacosConfig, NacosDiscover, RegistryMode, RegistryStatus, ServiceKey, Watch,
-    ZkConfig, ZkDiscover,
+    Discover, NacosConfig, NacosDiscover, RegistryMode, RegistryStatus, ServiceDefinition,
+    ServiceKey, Watch, ZkConfig, ZkDiscover,
 };
 use tokio::sync::watch;
 
@@ -18,8 +18,17 @@ pub struct Source {
     /// The registry's id in the configuration.
     pub id: String,
     discover: Arc<dyn Discover>,
+    reports: Reports,
     status: watch::Receiver<RegistryStatus>,
     _mirror: Arc<Mirror>,
+}
+
+/// Where service definitions (methods with parameter types) are read: the registry's
+/// metadata report.
+#[derive(Clone)]
+enum Reports {
+    Zk(ZkDiscover),
+    Nacos(NacosDiscover),
 }
 
 /// Stops the status mirror when the last clone of the source goes.
@@ -63,7 +72,7 @@ pub fn nacos_config(cfg: &RegistryConfig) -> NacosConfig {
 impl Source {
     /// Builds the client; it connects (and reconnects) in the background.
     pub async fn connect(cfg: &RegistryConfig, metrics: &Metrics) -> Result<Source, String> {
-        let (discover, status): (Arc<dyn Discover>, _) = match cfg.protocol {
+        let (discover, status, reports): (Arc<dyn Discover>, _, _) = match cfg.protocol {
             RegistryProtocol::Zookeeper => {
                 let mut zk = ZkConfig::new(cfg.address.clone()).with_mode(mode(cfg.registry_type));
                 if let Some(g) = &cfg.group {
@@ -74,7 +83,7 @@ impl Source {
                 zk.metadata_timeout = cfg.timeout;
                 let d = ZkDiscover::new(zk).map_err(|e| format!("registry {}: {e}", cfg.id))?;
                 let status = d.status_receiver();
-                (Arc::new(d), status)
+                (Arc::new(d.clone()), status, Reports::Zk(d))
             }
             RegistryProtocol::Nacos => {
                 let nacos = nacos_config(cfg);
@@ -88,7 +97,7 @@ impl Source {
                     })?
                     .map_err(|e| format!("registry {}: {e}", cfg.id))?;
                 let status = d.status_receiver();
-                (Arc::new(d), status)
+                (Arc::new(d.clone()), status, Reports::Nacos(d))
             }
         };
         let gauge = metrics.registry(&cfg.id);
@@ -115,6 +124,7 @@ impl Source {
         Ok(Source {
             id: cfg.id.clone(),
             discover,
+            reports,
             status,
             _mirror: Arc::new(Mirror(mirror)),
         })
@@ -123,6 +133,22 @@ impl Source {
     /// Starts watching the providers `key` selects.
     pub fn watch(&self, key: &ServiceKey) -> Watch {
         self.discover.watch(key)
+    }
+
+    /// The service definition a provider application reported for a service (`None` when
+    /// it reported none).
+    pub async fn definition(
+        &self,
+        interface: &str,
+        version: Option<&str>,
+        group: Option<&str>,
+        app: &str,
+    ) -> Result<Option<ServiceDefinition>, String> {
+        let r = match &self.reports {
+            Reports::Zk(z) => z.service_definition(interface, version, group, app).await,
+            Reports::Nacos(n) => n.service_definition(interface, version, group, app).await,
+        };
+        r.map_err(|e| e.to_string())
     }
 
     /// The connection state now.

@@ -633,3 +633,141 @@ async fn api_config_from_nacos_reloads_on_change_and_keeps_the_last_good() -> Re
     nacos.remove_config(&data_id, "TIANLU")?;
     Ok(())
 }
+
+/// Routes from registry metadata (`dgp.adapter.dubboregistrycenter`): no route is written by
+/// hand; each method of an allowed interface answers at `POST /{application}/{interface}/{method}`
+/// with types from the provider's service definition, in pixiu's `{types, values}` form or as
+/// a typed body, and a provider of another application that joins gets its routes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_from_registry_metadata_need_no_parameter_types() -> Result<()> {
+    init_logs();
+    let zk = tokio::task::spawn_blocking(ZooKeeper::shared).await??;
+    let url = format!("{}?group=adapt", zk.registry_url());
+    let mut first = start(provider(&url, "ad-a", "all")).await?;
+    let conf = format!(
+        r#"static_resources:
+  adapters:
+    - id: dubbo
+      name: dgp.adapter.dubboregistrycenter
+      config:
+        registries:
+          zk: {{ protocol: zookeeper, address: "{}", group: adapt, timeout: 10s }}
+        interfaces: [org.tianlu.interop.UserService]
+  listeners:
+    - name: generated
+      address:
+        socket_address: {{ address: 127.0.0.1, port: 0 }}
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+                - name: dgp.filter.http.apiconfig
+                  config: {{ dynamic: true, dynamic_adapter: dubbo }}
+                - name: dgp.filter.http.dubboproxy
+                  config:
+                    dubboProxyConfig:
+                      timeout_config: {{ connect_timeout: 1s, request_timeout: 5s }}
+"#,
+        zk.connect_string()
+    );
+    let dir = scratch_dir("disc-adapter");
+    std::fs::write(dir.join("conf.yaml"), &conf)?;
+    let running = tianlu::gateway::start(&dir.join("conf.yaml")).await?;
+    let base = format!("http://{}", running.listeners[0].1);
+    let c = client();
+    let post = |path: &str, body: Option<serde_json::Value>| {
+        let mut req = c.post(format!("{base}{path}"));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        async move {
+            let r = req.send().await?;
+            let status = r.status().as_u16();
+            let text = r.text().await?;
+            Ok::<_, anyhow::Error>((
+                status,
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .unwrap_or(serde_json::Value::String(text)),
+            ))
+        }
+    };
+    const U: &str = "/disc-ad-a/org.tianlu.interop.UserService";
+
+    let (s, who) = post(&format!("{U}/whoAmI"), None).await?;
+    ensure!(s == 200 && who == "ad-a", "whoAmI: {s} {who}");
+    // Typed body: the argument itself, typed `long` from the service definition.
+    let (s, alice) = post(&format!("{U}/getUser"), Some(serde_json::json!(1))).await?;
+    ensure!(
+        s == 200 && alice["name"] == "alice",
+        "getUser typed: {s} {alice}"
+    );
+    // pixiu's form.
+    let (s, again) = post(
+        &format!("{U}/getUser"),
+        Some(serde_json::json!({"types": "long", "values": [1]})),
+    )
+    .await?;
+    ensure!(
+        s == 200 && again == alice,
+        "getUser pixiu form: {s} {again}"
+    );
+    // Two arguments, as an array.
+    let (s, list) = post(&format!("{U}/listUsers"), Some(serde_json::json!(["", 1]))).await?;
+    ensure!(
+        s == 200 && list.as_array().is_some_and(|l| l.len() == 1),
+        "listUsers: {s} {list}"
+    );
+    // Types that the provider does not declare are refused before any call.
+    let (s, e) = post(
+        &format!("{U}/getUser"),
+        Some(serde_json::json!({"types": ["com.evil.Gadget"], "values": [{}]})),
+    )
+    .await?;
+    ensure!(
+        s == 400
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("getUser(long)")),
+        "undeclared types: {s} {e}"
+    );
+    let (s, e) = post(&format!("{U}/getUser"), Some(serde_json::json!([1, 2]))).await?;
+    ensure!(s == 400, "wrong arity: {s} {e}");
+    // The qualified path reaches the g2 group.
+    let (s, who) = post(
+        "/disc-ad-a/g2/org.tianlu.interop.UserService/1.0.0/whoAmI",
+        None,
+    )
+    .await?;
+    ensure!(s == 200 && who == "ad-a@g2", "g2 whoAmI: {s} {who}");
+    // Interfaces outside the allowlist get no routes.
+    let (s, _) = post(
+        "/disc-ad-a/org.tianlu.interop.TypesService/echoString",
+        Some(serde_json::json!("x")),
+    )
+    .await?;
+    ensure!(s == 404, "TypesService must not be routed: {s}");
+
+    // Another application registers: its routes appear.
+    let mut second = start(provider(&url, "ad-b", "all")).await?;
+    let t = Instant::now();
+    loop {
+        let (s, who) = post("/disc-ad-b/org.tianlu.interop.UserService/whoAmI", None).await?;
+        if s == 200 && who == "ad-b" {
+            break;
+        }
+        ensure!(
+            t.elapsed() < Duration::from_secs(30),
+            "ad-b routes: {s} {who}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "routes of a new application served {:?} after its READY line",
+        t.elapsed()
+    );
+    running.shutdown().await;
+    first.stop();
+    second.stop();
+    Ok(())
+}

@@ -86,6 +86,14 @@ impl HttpConnectionManager {
         })
     }
 
+    /// The `dynamic_adapter` of the apiconfig filter (with `dynamic: true`), if any.
+    pub fn api_config_adapter(&self) -> Option<&str> {
+        self.http_filters.iter().find_map(|f| match &f.config {
+            HttpFilterConfig::ApiConfig(a) => a.adapter.as_deref(),
+            _ => None,
+        })
+    }
+
     /// The dubboproxy settings (defaults when the filter is absent).
     pub fn dubbo_proxy(&self) -> DubboProxyConfig {
         self.http_filters

@@ -5,6 +5,7 @@
 //! `static_resources.pprofConf`, `shutdown_config.step_timeout` / `reject_policy`, a route's
 //! `cluster_not_found_response_code`. Every other unsupported key is an error.
 
+pub mod adapter;
 pub mod cluster;
 pub mod filter;
 mod listener;
@@ -19,8 +20,8 @@ pub use listener::{HttpConnectionManager, Listener, ListenerProtocol, TlsFiles};
 pub use route_rule::{HeaderMatch, RouteRule};
 
 use crate::error::{ConfigError, Warning};
+use crate::yaml;
 use crate::yaml::reader::{Ctx, MapView};
-use crate::yaml::{self, Kind};
 use cluster::{Cluster, LbPolicy};
 use filter::HttpFilterConfig;
 
@@ -69,6 +70,8 @@ pub struct Bootstrap {
     pub shutdown: ShutdownConfig,
     /// `admin`, if configured.
     pub admin: Option<AdminConfig>,
+    /// `static_resources.adapters` (enabled ones).
+    pub adapters: Vec<adapter::Adapter>,
     /// `registration` (self-registration in Nacos), if configured.
     pub registration: Option<registration::Registration>,
 }
@@ -198,13 +201,17 @@ impl Bootstrap {
             });
         };
         sr.noop(&mut cx, "pprofConf", "pprof is a Go profiler; ignored");
-        if let Some(node) = sr.get("adapters") {
-            if !matches!(&node.kind, Kind::Seq(items) if items.is_empty()) {
-                cx.problem(
-                    sr.key_line("adapters"),
-                    &sr.child("adapters"),
-                    "registries are not supported yet; use static clusters",
-                );
+        let mut adapters: Vec<adapter::Adapter> = Vec::new();
+        for (path, node) in sr.list(&mut cx, "adapters") {
+            if let Some(a) = adapter::read(&mut cx, node, &path) {
+                if adapters.iter().any(|x| x.id == a.id) {
+                    cx.problem(
+                        node.line,
+                        &format!("{path}.id"),
+                        format!("adapter {:?} is defined twice", a.id),
+                    );
+                }
+                adapters.push(a);
             }
         }
         let mut clusters: Vec<Cluster> = Vec::new();
@@ -272,12 +279,29 @@ impl Bootstrap {
         sr.finish(&mut cx);
         top.finish(&mut cx);
         apply_default_lb(&mut cx, &listeners, &mut clusters);
+        for (li, l) in listeners.iter().enumerate() {
+            for f in &l.hcm.http_filters {
+                if let HttpFilterConfig::ApiConfig(a) = &f.config {
+                    if let Some(id) = &a.adapter {
+                        if !adapters.iter().any(|x| &x.id == id) {
+                            let parent = a.site.1.rsplit_once('.').map_or("", |(p, _)| p);
+                            cx.problem(
+                                a.site.0,
+                                &format!("{parent}.dynamic_adapter"),
+                                format!("no enabled adapter with id {id:?} in static_resources.adapters (listener {li})"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
         Ok((
             Bootstrap {
                 listeners,
                 clusters,
                 shutdown,
                 admin,
+                adapters,
                 registration,
             },
             cx,

@@ -229,12 +229,24 @@ async fn call_route(
     invocation
         .attachments
         .extend(ctx.attachments.iter().cloned());
-    // W3C trace context travels to the provider as attachments, as Dubbo's tracing expects.
-    for name in ["traceparent", "tracestate"] {
-        if let Some(v) = ctx.headers.get(name).and_then(|v| v.to_str().ok()) {
+    // W3C trace context travels to the provider as attachments, as Dubbo's tracing expects:
+    // the gateway's own span when tracing is on, else the caller's headers as they came.
+    if let Some(span) = ctx.extensions.get::<crate::otel::ServerSpan>() {
+        invocation
+            .attachments
+            .push(("traceparent".into(), span.traceparent()));
+        if let Some(state) = &span.trace_state {
             invocation
                 .attachments
-                .push((name.to_string(), v.to_string()));
+                .push(("tracestate".into(), state.clone()));
+        }
+    } else {
+        for name in ["traceparent", "tracestate"] {
+            if let Some(v) = ctx.headers.get(name).and_then(|v| v.to_str().ok()) {
+                invocation
+                    .attachments
+                    .push((name.to_string(), v.to_string()));
+            }
         }
     }
 
@@ -330,7 +342,13 @@ async fn call(
                 after: plan.deadline,
             });
         }
-        match endpoint.client.call(invocation, remaining).await {
+        let attempt = crate::otel::Attempt::begin(&ctx.extensions);
+        let result = endpoint.client.call(invocation, remaining).await;
+        if let Some(a) = attempt {
+            let error = result.as_ref().err().map(ToString::to_string);
+            a.end(&mut ctx.extensions, &endpoint.id, invocation, error);
+        }
+        match result {
             Ok(resp) => {
                 endpoint.stats.ok.fetch_add(1, Ordering::Relaxed);
                 snapshot.record(i, false);

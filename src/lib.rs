@@ -28,6 +28,7 @@ pub mod filter;
 pub mod gateway;
 pub mod invoke;
 pub mod metrics;
+pub mod otel;
 pub mod reload;
 pub mod runtime;
 pub mod server;

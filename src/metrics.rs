@@ -80,6 +80,14 @@ pub struct Metrics {
     pub reloads_applied: AtomicU64,
     /// Refused reloads.
     pub reloads_failed: AtomicU64,
+    /// Trace spans handed to the exporter queue.
+    pub spans_queued: AtomicU64,
+    /// Trace spans dropped because the exporter queue was full.
+    pub spans_dropped: AtomicU64,
+    /// Trace spans the collector accepted.
+    pub spans_exported: AtomicU64,
+    /// Trace spans lost to failed exports.
+    pub spans_failed: AtomicU64,
 }
 
 impl Metrics {
@@ -243,6 +251,20 @@ impl Metrics {
             "tianlu_reloads_total{{outcome=\"failed\"}} {}",
             self.reloads_failed.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP tianlu_trace_spans_total Trace spans by outcome (queued, dropped on a full queue, exported, failed to export).\n");
+        out.push_str("# TYPE tianlu_trace_spans_total counter\n");
+        for (outcome, n) in [
+            ("queued", &self.spans_queued),
+            ("dropped", &self.spans_dropped),
+            ("exported", &self.spans_exported),
+            ("failed", &self.spans_failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "tianlu_trace_spans_total{{outcome=\"{outcome}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
         out
     }
 }

@@ -29,6 +29,8 @@ pub struct Runtime {
     pub clusters: HashMap<String, Arc<Cluster>>,
     /// `1 listener, 7 routes, 2 clusters`.
     pub summary: String,
+    /// OpenTelemetry spans, when `tracing` is configured.
+    pub tracer: Option<Arc<crate::otel::Tracer>>,
 }
 
 /// One listener's routing and filters.
@@ -308,10 +310,17 @@ impl Runtime {
         let in_use: Vec<(SocketAddr, Protocol)> =
             clusters.values().flat_map(|c| c.pool_keys()).collect();
         pool.retain(&in_use);
+        let tracer = match &config.bootstrap.tracing {
+            Some(t) => Some(Arc::new(
+                crate::otel::Tracer::start(t, metrics).map_err(err)?,
+            )),
+            None => None,
+        };
         Ok(Runtime {
             listeners,
             clusters,
             summary: config.summary(),
+            tracer,
         })
     }
 }

@@ -11,3 +11,4 @@ mod listener;
 mod operations;
 mod samples;
 mod support;
+mod tracing;

@@ -1,5 +1,6 @@
 //! The bootstrap file (`conf.yaml`, pixiu's shape): listeners with their HTTP connection manager
-//! (routes, http_filters, timeouts), static clusters, shutdown and the admin endpoint.
+//! (routes, http_filters, timeouts), static clusters, shutdown, the admin endpoint and OTLP
+//! tracing.
 //!
 //! Accepted with a warning (documented pixiu no-ops): top-level `log` and `node`,
 //! `static_resources.pprofConf`, `shutdown_config.step_timeout` / `reject_policy`, a route's
@@ -8,6 +9,7 @@
 pub mod cluster;
 pub mod filter;
 mod listener;
+pub mod otlp;
 mod route_rule;
 
 use std::path::Path;
@@ -67,6 +69,8 @@ pub struct Bootstrap {
     pub shutdown: ShutdownConfig,
     /// `admin`, if configured.
     pub admin: Option<AdminConfig>,
+    /// `tracing`: OpenTelemetry export, if configured.
+    pub tracing: Option<otlp::TracingConfig>,
 }
 
 /// Reads `socket_address{address, port}` from `m` (the `socket_address` key).
@@ -163,11 +167,7 @@ impl Bootstrap {
         for key in ["dynamic_resources", "config-center", "nacos"] {
             top.reject(&mut cx, key, "dynamic configuration (xDS / config center) is not supported yet; use static_resources");
         }
-        top.reject(
-            &mut cx,
-            "tracing",
-            "tracing is not configured in conf.yaml yet",
-        );
+        let tracing = otlp::read(&mut cx, &mut top);
         top.reject(
             &mut cx,
             "metric",
@@ -273,6 +273,7 @@ impl Bootstrap {
                 clusters,
                 shutdown,
                 admin,
+                tracing,
             },
             cx,
         ))

@@ -251,6 +251,13 @@ impl Metrics {
             "tianlu_reloads_total{{outcome=\"failed\"}} {}",
             self.reloads_failed.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP tianlu_ratelimit_redis_failures_total Requests whose shared rate limit Redis could not decide (on_failure applied).\n");
+        out.push_str("# TYPE tianlu_ratelimit_redis_failures_total counter\n");
+        let _ = writeln!(
+            out,
+            "tianlu_ratelimit_redis_failures_total {}",
+            crate::filter::REDIS_FAILURES.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP tianlu_trace_spans_total Trace spans by outcome (queued, dropped on a full queue, exported, failed to export).\n");
         out.push_str("# TYPE tianlu_trace_spans_total counter\n");
         for (outcome, n) in [

@@ -10,5 +10,6 @@ mod gateway_triple;
 mod listener;
 mod operations;
 mod samples;
+mod shared_ratelimit;
 mod support;
 mod tracing;

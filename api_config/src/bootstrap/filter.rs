@@ -39,7 +39,10 @@ pub use jwt::{
     DEFAULT_JWKS_TIMEOUT, DEFAULT_JWT_LEEWAY, JWT_ALGORITHMS,
 };
 pub use mock::{MockConfig, MockRule};
-pub use ratelimit::{RateLimitConfig, RateLimitKey, RateLimitRule, DEFAULT_MAX_KEYS};
+pub use ratelimit::{
+    parse_redis_url, OnRedisFailure, RateLimitConfig, RateLimitKey, RateLimitRule, RedisLimit,
+    DEFAULT_MAX_KEYS, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT,
+};
 
 /// `dgp.filter.http.apiconfig`.
 pub const API_CONFIG_FILTER: &str = "dgp.filter.http.apiconfig";

@@ -328,6 +328,7 @@ async fn call(
     let snapshot = plan.cluster.snapshot();
     let mut tried: Vec<usize> = Vec::new();
     let mut failovers_left = plan.retries;
+    plan.retry_budget.record_request();
     loop {
         let Some(i) = snapshot.pick(hash, &tried) else {
             return Err(GatewayError::NoProvider {
@@ -377,6 +378,7 @@ async fn call(
                 if failure.retryable()
                     && failovers_left > 0
                     && tried.len() < snapshot.endpoints.len()
+                    && plan.retry_budget.try_retry()
                 {
                     failovers_left -= 1;
                     tracing::debug!(error = %failure, "failing over to another endpoint");

@@ -69,6 +69,15 @@ pub struct EndpointGauges {
     pub ejected: bool,
 }
 
+/// Failover retries of one cluster and the retries its budget refused.
+#[derive(Default)]
+pub struct RetryStats {
+    /// Retries made.
+    pub retries: AtomicU64,
+    /// Retries refused because the cluster's retry budget was spent.
+    pub exhausted: AtomicU64,
+}
+
 type Key = (String, String);
 
 /// The metrics registry shared by every runtime of one gateway process.
@@ -76,6 +85,7 @@ type Key = (String, String);
 pub struct Metrics {
     routes: Mutex<BTreeMap<Key, Arc<RouteStats>>>,
     endpoints: Mutex<BTreeMap<Key, Arc<EndpointStats>>>,
+    retries: Mutex<BTreeMap<String, Arc<RetryStats>>>,
     /// Applied reloads.
     pub reloads_applied: AtomicU64,
     /// Refused reloads.
@@ -113,6 +123,15 @@ impl Metrics {
             map.entry((cluster.to_string(), endpoint.to_string()))
                 .or_default(),
         )
+    }
+
+    /// The retry counters of `cluster` (created on first use; called at build time).
+    pub fn retries(&self, cluster: &str) -> Arc<RetryStats> {
+        let mut map = self
+            .retries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(map.entry(cluster.to_string()).or_default())
     }
 
     /// Renders the Prometheus text exposition. `gauges` gives the live state of endpoints that
@@ -251,6 +270,30 @@ impl Metrics {
             "tianlu_reloads_total{{outcome=\"failed\"}} {}",
             self.reloads_failed.load(Ordering::Relaxed)
         );
+        let retries: Vec<(String, Arc<RetryStats>)> = self
+            .retries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect();
+        for (name, help, read) in [
+            (
+                "tianlu_retries_total",
+                "Failover retries by cluster.",
+                (|s: &RetryStats| s.retries.load(Ordering::Relaxed)) as fn(&RetryStats) -> u64,
+            ),
+            (
+                "tianlu_retry_budget_exhausted_total",
+                "Retries refused because the cluster's retry budget was spent.",
+                |s: &RetryStats| s.exhausted.load(Ordering::Relaxed),
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (cluster, s) in &retries {
+                let _ = writeln!(out, "{name}{{cluster=\"{}\"}} {}", esc(cluster), read(s));
+            }
+        }
         out.push_str("# HELP tianlu_ratelimit_redis_failures_total Requests whose shared rate limit Redis could not decide (on_failure applied).\n");
         out.push_str("# TYPE tianlu_ratelimit_redis_failures_total counter\n");
         let _ = writeln!(

@@ -7,7 +7,7 @@ use crate::filter::{self, Chain};
 use crate::metrics::{Metrics, RouteStats};
 use crate::upstream::balance::{HashTuning, Policy};
 use crate::upstream::{
-    Cluster, ClusterSettings, ConnectionPool, EndpointSpec, HealthCheck, OutlierConfig,
+    Cluster, ClusterSettings, ConnectionPool, EndpointSpec, HealthCheck, OutlierConfig, RetryBudget,
 };
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -71,6 +71,8 @@ pub struct CallPlan {
     pub retries: u32,
     /// What consistent-hash policies hash.
     pub hash_key: Option<HashKey>,
+    /// The cluster's retry budget (shared by every route of the cluster).
+    pub retry_budget: Arc<RetryBudget>,
     /// Request counters of the route.
     pub stats: Arc<RouteStats>,
     /// The route's own filters (run after the listener's).
@@ -124,6 +126,7 @@ impl Runtime {
         };
         let mut clusters: HashMap<String, Arc<Cluster>> = HashMap::new();
         let mut hash_keys: HashMap<String, HashKey> = HashMap::new();
+        let mut budgets: HashMap<String, Arc<RetryBudget>> = HashMap::new();
         for (ci, c) in config.bootstrap.clusters.iter().enumerate() {
             let mut specs = Vec::new();
             for (ei, e) in c.endpoints.iter().enumerate() {
@@ -172,6 +175,10 @@ impl Runtime {
             if c.lb_policy.is_hash() {
                 hash_keys.insert(c.name.clone(), c.consistent.hash_key.clone());
             }
+            budgets.insert(
+                c.name.clone(),
+                Arc::new(RetryBudget::new(&c.retry_budget, metrics.retries(&c.name))),
+            );
             clusters.insert(c.name.clone(), cluster);
         }
 
@@ -268,6 +275,13 @@ impl Runtime {
                     }
                 };
                 let cluster_name = cluster.name.clone();
+                let retry_budget =
+                    Arc::clone(budgets.entry(cluster_name.clone()).or_insert_with(|| {
+                        Arc::new(RetryBudget::new(
+                            &Default::default(),
+                            metrics.retries(&cluster_name),
+                        ))
+                    }));
                 let chain = filter::build_chain(&route.filters)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
@@ -285,6 +299,7 @@ impl Runtime {
                     deadline: route.effective_timeout(l.hcm.timeout, Some(proxy.request_timeout)),
                     retries: route.target.retries.unwrap_or(proxy.retries),
                     hash_key: hash_keys.get(&cluster_name).cloned(),
+                    retry_budget,
                 }));
             }
             let server_header = match &l.hcm.server_name {

@@ -9,6 +9,7 @@ mod gateway_java;
 mod gateway_triple;
 mod listener;
 mod operations;
+mod retry_budget;
 mod samples;
 mod shared_ratelimit;
 mod support;

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod filter;
 mod listener;
 pub mod otlp;
+pub mod retry_budget;
 mod route_rule;
 
 use std::path::Path;

@@ -7,6 +7,7 @@ use crate::filter::RequestCtx;
 use crate::metrics::RouteStats;
 use crate::runtime::{CallPlan, ListenerSite, Runtime};
 use crate::upstream::balance::hash_key;
+use crate::upstream::{Cluster, RetryBudget};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -143,16 +144,25 @@ async fn call_route(
         .clone()
         .or_else(|| route.target.method.clone())
         .ok_or_else(|| GatewayError::bad_request("opt.method", "no method to call"))?;
+    // A split entry (canary header or weighted draw) replaces the route's own target; values
+    // the request maps into opt.* still win.
+    let split = plan.split.pick(&ctx.headers);
     let group = extracted
         .opt
         .group
         .clone()
+        .or_else(|| split.and_then(|s| s.group.clone()))
         .or_else(|| route.target.group.clone());
     let version = extracted
         .opt
         .version
         .clone()
+        .or_else(|| split.and_then(|s| s.version.clone()))
         .or_else(|| route.target.version.clone());
+    let (cluster, budget) = match split.and_then(|s| s.cluster.as_ref()) {
+        Some((c, b)) => (c, b),
+        None => (&plan.cluster, &plan.retry_budget),
+    };
 
     // The values and, per value, its source name and Java type (None = unknown).
     let client_types = route.target.parameter_types.is_none() && extracted.opt.types.is_some();
@@ -250,7 +260,7 @@ async fn call_route(
         }
     }
 
-    let outcome = call(plan, &invocation, hash, ctx).await?;
+    let outcome = call(plan, cluster, budget, &invocation, hash, ctx).await?;
     shape(outcome, plan)
 }
 
@@ -320,19 +330,21 @@ fn parse_json(bytes: &[u8]) -> Result<Json, GatewayError> {
 /// attempt certainly did not reach a provider.
 async fn call(
     plan: &CallPlan,
+    cluster: &Cluster,
+    budget: &RetryBudget,
     invocation: &Invocation,
     hash: Option<u64>,
     ctx: &mut RequestCtx,
 ) -> Result<RpcResponse, GatewayError> {
     let deadline = Instant::now() + plan.deadline;
-    let snapshot = plan.cluster.snapshot();
+    let snapshot = cluster.snapshot();
     let mut tried: Vec<usize> = Vec::new();
     let mut failovers_left = plan.retries;
-    plan.retry_budget.record_request();
+    budget.record_request();
     loop {
         let Some(i) = snapshot.pick(hash, &tried) else {
             return Err(GatewayError::NoProvider {
-                cluster: plan.cluster.name.clone(),
+                cluster: cluster.name.clone(),
             });
         };
         let endpoint = &snapshot.endpoints[i];
@@ -378,7 +390,7 @@ async fn call(
                 if failure.retryable()
                     && failovers_left > 0
                     && tried.len() < snapshot.endpoints.len()
-                    && plan.retry_budget.try_retry()
+                    && budget.try_retry()
                 {
                     failovers_left -= 1;
                     tracing::debug!(error = %failure, "failing over to another endpoint");

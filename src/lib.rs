@@ -32,5 +32,6 @@ pub mod otel;
 pub mod reload;
 pub mod runtime;
 pub mod server;
+pub mod split;
 pub mod telemetry;
 pub mod upstream;

@@ -73,6 +73,8 @@ pub struct CallPlan {
     pub hash_key: Option<HashKey>,
     /// The cluster's retry budget (shared by every route of the cluster).
     pub retry_budget: Arc<RetryBudget>,
+    /// Canary / weighted routing to other clusters, groups or versions.
+    pub split: crate::split::Split,
     /// Request counters of the route.
     pub stats: Arc<RouteStats>,
     /// The route's own filters (run after the listener's).
@@ -282,6 +284,11 @@ impl Runtime {
                             metrics.retries(&cluster_name),
                         ))
                     }));
+                let split = crate::split::Split::compile(
+                    &route.target.split,
+                    crate::split::lookup(&clusters, &budgets),
+                )
+                .map_err(|m| err(format!("route {label}: {m}")))?;
                 let chain = filter::build_chain(&route.filters)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
@@ -300,6 +307,7 @@ impl Runtime {
                     retries: route.target.retries.unwrap_or(proxy.retries),
                     hash_key: hash_keys.get(&cluster_name).cloned(),
                     retry_budget,
+                    split,
                 }));
             }
             let server_header = match &l.hcm.server_name {

@@ -106,6 +106,20 @@ fn cluster_problems(bootstrap: &Bootstrap, apis: &[ApiConfig]) -> Vec<Problem> {
     let mut problems = Vec::new();
     for api in apis {
         for r in &api.routes {
+            for s in &r.target.split {
+                match &s.cluster {
+                    Some(name) if !names.contains(&name.as_str()) => problems.push(Problem {
+                        file: api.file.clone(),
+                        line: Some(s.cluster_site.0).filter(|l| *l > 0),
+                        key_path: s.cluster_site.1.clone(),
+                        route: Some(r.label()),
+                        message: format!(
+                            "no cluster named {name:?} in static_resources.clusters ({known})"
+                        ),
+                    }),
+                    _ => {}
+                }
+            }
             let Backend::Cluster(name) = &r.target.backend else {
                 continue;
             };

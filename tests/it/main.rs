@@ -12,5 +12,6 @@ mod operations;
 mod retry_budget;
 mod samples;
 mod shared_ratelimit;
+mod split;
 mod support;
 mod tracing;

@@ -6,6 +6,7 @@
 //! attempt, so an unreachable Redis costs callers no waiting (they fall back immediately).
 
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedReadHalf;
@@ -71,7 +72,8 @@ struct Job {
 
 /// A Redis client; cheap to share behind an `Arc`.
 pub struct RedisClient {
-    jobs: mpsc::Sender<Job>,
+    target: RedisTarget,
+    jobs: OnceLock<mpsc::Sender<Job>>,
     timeout: Duration,
 }
 
@@ -254,10 +256,18 @@ async fn serve(
 }
 
 impl RedisClient {
-    /// A client for `target`; the connection is made on first use.
+    /// A client for `target`; the connection task starts, and connects, on first use (so a
+    /// client can be built outside a tokio runtime, as `tianlu validate` does).
     pub fn new(target: RedisTarget) -> RedisClient {
+        RedisClient {
+            timeout: target.timeout,
+            target,
+            jobs: OnceLock::new(),
+        }
+    }
+
+    fn start(target: RedisTarget) -> mpsc::Sender<Job> {
         let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
-        let timeout = target.timeout;
         tokio::spawn(async move {
             let mut down_until: Option<Instant> = None;
             while let Some(job) = rx.recv().await {
@@ -277,13 +287,14 @@ impl RedisClient {
                 }
             }
         });
-        RedisClient { jobs: tx, timeout }
+        tx
     }
 
     /// Sends one command and waits for its reply.
     pub async fn call(&self, args: &[&[u8]]) -> Result<Reply, RedisError> {
         let (tx, rx) = oneshot::channel();
         self.jobs
+            .get_or_init(|| Self::start(self.target.clone()))
             .try_send(Job {
                 cmd: encode(args),
                 reply: tx,
@@ -307,6 +318,16 @@ mod tests {
             encode(&[b"GET", b"k"]),
             b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".to_vec()
         );
+    }
+
+    #[test]
+    fn clients_can_be_built_outside_a_runtime() {
+        let _ = RedisClient::new(RedisTarget {
+            addr: "127.0.0.1:1".into(),
+            db: 0,
+            password: None,
+            timeout: Duration::from_millis(10),
+        });
     }
 
     #[tokio::test]

@@ -1,14 +1,17 @@
-//! The rate-limit filter with `redis`: two gateways (separate runtimes, separate filter
-//! instances and Redis connections) in front of the Rust sample provider hold one limit
-//! together through a real `redis-server` started by tianlu-testkit; when Redis goes away, the
-//! `on_failure` policy decides (local buckets, or 503 with `deny`).
+//! The rate-limit filter with `redis`: two gateways, one in the test process and one a separate
+//! `tianlu run` process, in front of the Rust sample provider hold one limit together through a
+//! real `redis-server` started by tianlu-testkit; when Redis goes away, the `on_failure` policy
+//! decides (local buckets, or 503 with `deny`).
 
-use crate::support::{client, endpoint, Gateway, RustProvider};
-use anyhow::{ensure, Result};
+use crate::support::{client, endpoint, scratch_dir, Gateway, RustProvider};
+use anyhow::{bail, ensure, Context, Result};
 use serde_json::Value;
 use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
-use tianlu_testkit::Redis;
+use std::time::{Duration, Instant};
+use tianlu_testkit::process::ChildGuard;
+use tianlu_testkit::{free_port, Redis};
 
 const API: &str = r#"name: shared-limit
 resources:
@@ -36,13 +39,17 @@ resources:
 "#;
 
 fn conf(redis_url: &str, on_failure: &str, provider: SocketAddr) -> String {
+    conf_on(0, redis_url, on_failure, provider)
+}
+
+fn conf_on(port: u16, redis_url: &str, on_failure: &str, provider: SocketAddr) -> String {
     format!(
         r#"static_resources:
   listeners:
     - name: test
       protocol_type: HTTP
       address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
+        socket_address: {{ address: 127.0.0.1, port: {port} }}
       filter_chains:
         filters:
           - name: dgp.filter.httpconnectionmanager
@@ -69,9 +76,70 @@ fn conf(redis_url: &str, on_failure: &str, provider: SocketAddr) -> String {
     )
 }
 
+/// The `tianlu` binary serving `conf` as its own process, killed by PID when dropped.
+struct GatewayProcess {
+    base: String,
+    _child: ChildGuard,
+}
+
+impl GatewayProcess {
+    async fn start(tag: &str, port: u16, conf: &str) -> Result<GatewayProcess> {
+        let dir = scratch_dir(tag);
+        std::fs::write(dir.join("conf.yaml"), conf)?;
+        std::fs::write(dir.join("api_config.yaml"), API)?;
+        let log = dir.join("stderr.log");
+        let mut child = ChildGuard::new(
+            Command::new(env!("CARGO_BIN_EXE_tianlu"))
+                .args(["run", "-c"])
+                .arg(dir.join("conf.yaml"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log)?)
+                .spawn()
+                .context("spawning tianlu run")?,
+        );
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let until = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            if child.try_wait()?.is_some() || Instant::now() > until {
+                bail!(
+                    "tianlu run did not listen on {addr}: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(GatewayProcess {
+            base: format!("http://{addr}"),
+            _child: child,
+        })
+    }
+}
+
+/// Something that serves HTTP at a base URL.
+trait Base {
+    fn base(&self) -> &str;
+}
+
+impl Base for Gateway {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+impl Base for GatewayProcess {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
 /// Status, `Retry-After` and the JSON body.
-async fn get(g: &Gateway, path: &str, user: Option<&str>) -> Result<(u16, Option<String>, Value)> {
-    let mut req = client().get(g.url(path));
+async fn get(
+    g: &(impl Base + ?Sized),
+    path: &str,
+    user: Option<&str>,
+) -> Result<(u16, Option<String>, Value)> {
+    let mut req = client().get(format!("{}{path}", g.base()));
     if let Some(u) = user {
         req = req.header("x-user", u);
     }
@@ -94,13 +162,19 @@ async fn two_gateways_hold_one_limit_through_redis() -> Result<()> {
     let mut redis = tokio::task::spawn_blocking(Redis::start).await??;
     let p = RustProvider::start("p1", None)?;
     let a = Gateway::start("shared-rl-a", &conf(&redis.url(), "local", p.addr), API).await?;
-    let b = Gateway::start("shared-rl-b", &conf(&redis.url(), "local", p.addr), API).await?;
+    let port = free_port()?;
+    let b = GatewayProcess::start(
+        "shared-rl-b",
+        port,
+        &conf_on(port, &redis.url(), "local", p.addr),
+    )
+    .await?;
 
     // Ten requests, alternating between the gateways: the shared bucket of 6 admits 6 in all
     // (each gateway alone would have admitted all of its 5).
     let mut admitted = 0;
     for i in 0..10 {
-        let g = if i % 2 == 0 { &a } else { &b };
+        let g: &dyn Base = if i % 2 == 0 { &a } else { &b };
         let (status, retry, body) = get(g, "/whoami", None).await?;
         match status {
             200 => admitted += 1,
@@ -149,8 +223,9 @@ async fn two_gateways_hold_one_limit_through_redis() -> Result<()> {
     let (status, _, body) = get(&c, "/whoami", None).await?;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["code"], "RATE_LIMITER_UNAVAILABLE");
-    for g in [a, b, c] {
+    for g in [a, c] {
         g.stop().await;
     }
+    drop(b);
     Ok(())
 }

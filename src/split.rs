@@ -24,6 +24,7 @@ pub struct SplitTarget {
 #[derive(Default)]
 pub struct Split {
     targets: Vec<SplitTarget>,
+    weighted: bool,
 }
 
 impl Split {
@@ -48,7 +49,10 @@ impl Split {
                 version: r.version.clone(),
             });
         }
-        Ok(Split { targets })
+        let weighted = targets
+            .iter()
+            .any(|t| matches!(t.when, SplitWhen::Weight(w) if w > 0));
+        Ok(Split { targets, weighted })
     }
 
     /// The entry this request goes to, if any.
@@ -65,7 +69,7 @@ impl Split {
             },
             SplitWhen::Weight(_) => false,
         });
-        if by_header.is_some() {
+        if by_header.is_some() || !self.weighted {
             return by_header;
         }
         let mut draw = rand::random_range(0..SPLIT_TOTAL);

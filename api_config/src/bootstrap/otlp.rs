@@ -244,4 +244,22 @@ mod tests {
             assert!(e.contains(path) && e.contains(what), "{yaml}: {e}");
         }
     }
+
+    #[test]
+    fn pixiu_tracing_and_traffic_filters_point_to_tianlu_keys() {
+        for (name, what) in [
+            ("dgp.filters.tracing", "top-level tracing block"),
+            ("dgp.filter.http.traffic", "integrationRequest.split"),
+        ] {
+            let text = LISTENER.replace(
+                "                - name: dgp.filter.http.apiconfig\n",
+                &format!("                - name: {name}\n                  config: {{ traffics: [] }}\n                - name: dgp.filter.http.apiconfig\n"),
+            );
+            let e = Bootstrap::from_yaml_str(&text, "conf.yaml")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains(what) && !e.contains("traffics"), "{name}: {e}");
+        }
+    }
 }

@@ -92,7 +92,7 @@ fn bootstrap_errors() {
         ("endpoint protocol", with(&[("port: 20880}", "port: 20880}\n          protocol: grpc")]), vec![(22, format!("{C0}.endpoints[0].protocol"), "unknown endpoint protocol \"grpc\" (use dubbo or tri)")]),
         ("duplicate cluster", format!("{BASE}    - name: c\n      endpoints: [{{socket_address: {{address: h, port: 1}}}}]\n"), vec![(22, "static_resources.clusters[1].name".to_owned(), "cluster \"c\" is defined twice")]),
         ("adapters", with(&[("  clusters:", "  adapters: [{id: a}]\n  clusters:")]), vec![(17, "static_resources.adapters".to_owned(), "registries are not supported yet; use static clusters")]),
-        ("tracing", format!("{BASE}tracing: {{name: jaeger}}\n"), vec![(22, "tracing".to_owned(), "tracing is not configured in conf.yaml yet")]),
+        ("tracing", format!("{BASE}tracing: {{name: jaeger}}\n"), vec![(22, "tracing.name".to_owned(), "Jaeger accepts OTLP"), (22, "tracing.config".to_owned(), "missing required key")]),
         ("public admin", format!("{BASE}admin: {{address: 0.0.0.0}}\n"), vec![(22, "admin.address".to_owned(), "a non-loopback admin address requires a token")]),
         ("no static_resources", "admin: {port: 1}\n".to_owned(), vec![(1, "static_resources".to_owned(), "missing required key")]),
         ("no listeners", "static_resources:\n  clusters: []\n".to_owned(), vec![(2, "static_resources.listeners".to_owned(), "at least one listener is required")]),

@@ -20,6 +20,7 @@ command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 ls /usr/share/java/hessian*.jar >/dev/null 2>&1 || need_apt+=(libhessian-java)
 [ -d /usr/share/zookeeper ] || need_apt+=(zookeeper)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

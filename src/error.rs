@@ -69,6 +69,9 @@ pub enum GatewayError {
     /// A concurrency limit is reached: `limit` requests are already in flight.
     #[error("too many requests in flight (limit {limit})")]
     Overloaded { limit: usize },
+    /// A shared rate limit could not be checked (Redis down) and `on_failure` is `deny`.
+    #[error("the shared rate limiter is unavailable")]
+    LimiterUnavailable,
 
     // ---- internal ----
     /// A fault in the gateway itself.
@@ -101,9 +104,9 @@ impl GatewayError {
             GatewayError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             GatewayError::Business { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             GatewayError::BadResponse { .. } => StatusCode::BAD_GATEWAY,
-            GatewayError::CircuitOpen { .. } | GatewayError::Overloaded { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            GatewayError::CircuitOpen { .. }
+            | GatewayError::Overloaded { .. }
+            | GatewayError::LimiterUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -126,6 +129,7 @@ impl GatewayError {
             GatewayError::BadResponse { .. } => "BAD_RESPONSE",
             GatewayError::CircuitOpen { .. } => CIRCUIT_OPEN,
             GatewayError::Overloaded { .. } => CONCURRENCY_LIMIT,
+            GatewayError::LimiterUnavailable => "RATE_LIMITER_UNAVAILABLE",
             GatewayError::Internal { .. } => "INTERNAL",
         }
     }

@@ -7,6 +7,7 @@ use crate::filter::RequestCtx;
 use crate::metrics::RouteStats;
 use crate::runtime::{CallPlan, ListenerSite, Runtime};
 use crate::upstream::balance::hash_key;
+use crate::upstream::{Cluster, RetryBudget};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -144,16 +145,25 @@ async fn call_route(
         .clone()
         .or_else(|| route.target.method.clone())
         .ok_or_else(|| GatewayError::bad_request("opt.method", "no method to call"))?;
+    // A split entry (canary header or weighted draw) replaces the route's own target; values
+    // the request maps into opt.* still win.
+    let split = plan.split.pick(&ctx.headers);
     let group = extracted
         .opt
         .group
         .clone()
+        .or_else(|| split.and_then(|s| s.group.clone()))
         .or_else(|| route.target.group.clone());
     let version = extracted
         .opt
         .version
         .clone()
+        .or_else(|| split.and_then(|s| s.version.clone()))
         .or_else(|| route.target.version.clone());
+    let (cluster, budget) = match split.and_then(|s| s.cluster.as_ref()) {
+        Some((c, b)) => (c, b),
+        None => (&plan.cluster, &plan.retry_budget),
+    };
 
     // The values and, per value, its source name and Java type (None = unknown).
     let mut client_types = route.target.parameter_types.is_none() && extracted.opt.types.is_some();
@@ -245,16 +255,28 @@ async fn call_route(
     invocation
         .attachments
         .extend(ctx.attachments.iter().cloned());
-    // W3C trace context travels to the provider as attachments, as Dubbo's tracing expects.
-    for name in ["traceparent", "tracestate"] {
-        if let Some(v) = ctx.headers.get(name).and_then(|v| v.to_str().ok()) {
+    // W3C trace context travels to the provider as attachments, as Dubbo's tracing expects:
+    // the gateway's own span when tracing is on, else the caller's headers as they came.
+    if let Some(span) = ctx.extensions.get::<crate::otel::ServerSpan>() {
+        invocation
+            .attachments
+            .push(("traceparent".into(), span.traceparent()));
+        if let Some(state) = &span.trace_state {
             invocation
                 .attachments
-                .push((name.to_string(), v.to_string()));
+                .push(("tracestate".into(), state.clone()));
+        }
+    } else {
+        for name in ["traceparent", "tracestate"] {
+            if let Some(v) = ctx.headers.get(name).and_then(|v| v.to_str().ok()) {
+                invocation
+                    .attachments
+                    .push((name.to_string(), v.to_string()));
+            }
         }
     }
 
-    let outcome = call(plan, &invocation, hash, ctx).await?;
+    let outcome = call(plan, cluster, budget, &invocation, hash, ctx).await?;
     shape(outcome, plan)
 }
 
@@ -324,18 +346,21 @@ fn parse_json(bytes: &[u8]) -> Result<Json, GatewayError> {
 /// attempt certainly did not reach a provider.
 async fn call(
     plan: &CallPlan,
+    cluster: &Cluster,
+    budget: &RetryBudget,
     invocation: &Invocation,
     hash: Option<u64>,
     ctx: &mut RequestCtx,
 ) -> Result<RpcResponse, GatewayError> {
     let deadline = Instant::now() + plan.deadline;
-    let snapshot = plan.cluster.snapshot();
+    let snapshot = cluster.snapshot();
     let mut tried: Vec<usize> = Vec::new();
     let mut failovers_left = plan.retries;
+    budget.record_request();
     loop {
         let Some(i) = snapshot.pick(hash, &tried) else {
             return Err(GatewayError::NoProvider {
-                cluster: plan.cluster.name.clone(),
+                cluster: cluster.name.clone(),
             });
         };
         let endpoint = &snapshot.endpoints[i];
@@ -346,7 +371,13 @@ async fn call(
                 after: plan.deadline,
             });
         }
-        match endpoint.client.call(invocation, remaining).await {
+        let attempt = crate::otel::Attempt::begin(&ctx.extensions);
+        let result = endpoint.client.call(invocation, remaining).await;
+        if let Some(a) = attempt {
+            let error = result.as_ref().err().map(ToString::to_string);
+            a.end(&mut ctx.extensions, &endpoint.id, invocation, error);
+        }
+        match result {
             Ok(resp) => {
                 endpoint.stats.ok.fetch_add(1, Ordering::Relaxed);
                 snapshot.record(i, false);
@@ -375,6 +406,7 @@ async fn call(
                 if failure.retryable()
                     && failovers_left > 0
                     && tried.len() < snapshot.endpoints.len()
+                    && budget.try_retry()
                 {
                     failovers_left -= 1;
                     tracing::debug!(error = %failure, "failing over to another endpoint");

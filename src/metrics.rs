@@ -69,6 +69,15 @@ pub struct EndpointGauges {
     pub ejected: bool,
 }
 
+/// Failover retries of one cluster and the retries its budget refused.
+#[derive(Default)]
+pub struct RetryStats {
+    /// Retries made.
+    pub retries: AtomicU64,
+    /// Retries refused because the cluster's retry budget was spent.
+    pub exhausted: AtomicU64,
+}
+
 type Key = (String, String);
 
 /// The metrics registry shared by every runtime of one gateway process.
@@ -76,10 +85,19 @@ type Key = (String, String);
 pub struct Metrics {
     routes: Mutex<BTreeMap<Key, Arc<RouteStats>>>,
     endpoints: Mutex<BTreeMap<Key, Arc<EndpointStats>>>,
+    retries: Mutex<BTreeMap<String, Arc<RetryStats>>>,
     /// Applied reloads.
     pub reloads_applied: AtomicU64,
     /// Refused reloads.
     pub reloads_failed: AtomicU64,
+    /// Trace spans handed to the exporter queue.
+    pub spans_queued: AtomicU64,
+    /// Trace spans dropped because the exporter queue was full.
+    pub spans_dropped: AtomicU64,
+    /// Trace spans the collector accepted.
+    pub spans_exported: AtomicU64,
+    /// Trace spans lost to failed exports.
+    pub spans_failed: AtomicU64,
     registries: Mutex<BTreeMap<String, Arc<RegistryGauge>>>,
     registry_updates: Mutex<BTreeMap<String, Arc<AtomicU64>>>,
 }
@@ -129,6 +147,15 @@ impl Metrics {
     pub fn registry_updates(&self, cluster: &str) -> Arc<AtomicU64> {
         let mut map = self
             .registry_updates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(map.entry(cluster.to_string()).or_default())
+    }
+
+    /// The retry counters of `cluster` (created on first use; called at build time).
+    pub fn retries(&self, cluster: &str) -> Arc<RetryStats> {
+        let mut map = self
+            .retries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(map.entry(cluster.to_string()).or_default())
@@ -308,6 +335,51 @@ impl Metrics {
                     esc(&cluster)
                 );
             }
+        }
+        let retries: Vec<(String, Arc<RetryStats>)> = self
+            .retries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect();
+        for (name, help, read) in [
+            (
+                "tianlu_retries_total",
+                "Failover retries by cluster.",
+                (|s: &RetryStats| s.retries.load(Ordering::Relaxed)) as fn(&RetryStats) -> u64,
+            ),
+            (
+                "tianlu_retry_budget_exhausted_total",
+                "Retries refused because the cluster's retry budget was spent.",
+                |s: &RetryStats| s.exhausted.load(Ordering::Relaxed),
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (cluster, s) in &retries {
+                let _ = writeln!(out, "{name}{{cluster=\"{}\"}} {}", esc(cluster), read(s));
+            }
+        }
+        out.push_str("# HELP tianlu_ratelimit_redis_failures_total Requests whose shared rate limit Redis could not decide (on_failure applied).\n");
+        out.push_str("# TYPE tianlu_ratelimit_redis_failures_total counter\n");
+        let _ = writeln!(
+            out,
+            "tianlu_ratelimit_redis_failures_total {}",
+            crate::filter::REDIS_FAILURES.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP tianlu_trace_spans_total Trace spans by outcome (queued, dropped on a full queue, exported, failed to export).\n");
+        out.push_str("# TYPE tianlu_trace_spans_total counter\n");
+        for (outcome, n) in [
+            ("queued", &self.spans_queued),
+            ("dropped", &self.spans_dropped),
+            ("exported", &self.spans_exported),
+            ("failed", &self.spans_failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "tianlu_trace_spans_total{{outcome=\"{outcome}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
         }
         out
     }

@@ -8,7 +8,7 @@ use crate::filter::{self, Chain};
 use crate::metrics::{Metrics, RouteStats};
 use crate::upstream::balance::{HashTuning, Policy};
 use crate::upstream::{
-    Cluster, ClusterSettings, ConnectionPool, EndpointSpec, HealthCheck, OutlierConfig,
+    Cluster, ClusterSettings, ConnectionPool, EndpointSpec, HealthCheck, OutlierConfig, RetryBudget,
 };
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -36,6 +36,8 @@ pub struct Runtime {
     pub discovered: Vec<Arc<Feed>>,
     /// The adapters whose routes this runtime serves.
     pub adapters: Vec<Arc<AdapterFeed>>,
+    /// OpenTelemetry spans, when `tracing` is configured.
+    pub tracer: Option<Arc<crate::otel::Tracer>>,
 }
 
 /// One listener's routing and filters.
@@ -76,6 +78,10 @@ pub struct CallPlan {
     pub retries: u32,
     /// What consistent-hash policies hash.
     pub hash_key: Option<HashKey>,
+    /// The cluster's retry budget (shared by every route of the cluster).
+    pub retry_budget: Arc<RetryBudget>,
+    /// Canary / weighted routing to other clusters, groups or versions.
+    pub split: crate::split::Split,
     /// Request counters of the route.
     pub stats: Arc<RouteStats>,
     /// The route's own filters (run after the listener's).
@@ -186,6 +192,7 @@ impl Runtime {
         };
         let mut clusters: HashMap<String, Arc<Cluster>> = HashMap::new();
         let mut hash_keys: HashMap<String, HashKey> = HashMap::new();
+        let mut budgets: HashMap<String, Arc<RetryBudget>> = HashMap::new();
         for (ci, c) in config.bootstrap.clusters.iter().enumerate() {
             let mut specs = Vec::new();
             for (ei, e) in c.endpoints.iter().enumerate() {
@@ -234,6 +241,10 @@ impl Runtime {
             if c.lb_policy.is_hash() {
                 hash_keys.insert(c.name.clone(), c.consistent.hash_key.clone());
             }
+            budgets.insert(
+                c.name.clone(),
+                Arc::new(RetryBudget::new(&c.retry_budget, metrics.retries(&c.name))),
+            );
             clusters.insert(c.name.clone(), cluster);
         }
 
@@ -405,6 +416,18 @@ impl Runtime {
                     policy = InputPolicy::for_types(&declared);
                 }
                 let cluster_name = cluster.name.clone();
+                let retry_budget =
+                    Arc::clone(budgets.entry(cluster_name.clone()).or_insert_with(|| {
+                        Arc::new(RetryBudget::new(
+                            &Default::default(),
+                            metrics.retries(&cluster_name),
+                        ))
+                    }));
+                let split = crate::split::Split::compile(
+                    &route.target.split,
+                    crate::split::lookup(&clusters, &budgets),
+                )
+                .map_err(|m| err(format!("route {label}: {m}")))?;
                 let chain = filter::build_chain(&route.filters)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
@@ -423,6 +446,8 @@ impl Runtime {
                     retries: route.target.retries.unwrap_or(proxy.retries),
                     hash_key: hash_keys.get(&cluster_name).cloned(),
                     signatures,
+                    retry_budget,
+                    split,
                 }));
             }
             let server_header = match &l.hcm.server_name {
@@ -461,12 +486,19 @@ impl Runtime {
             clusters.values().flat_map(|c| c.pool_keys()).collect();
         in_use.extend(discovered.iter().flat_map(|f| f.cluster.pool_keys()));
         pool.retain(&in_use);
+        let tracer = match &config.bootstrap.tracing {
+            Some(t) => Some(Arc::new(
+                crate::otel::Tracer::start(t, metrics).map_err(err)?,
+            )),
+            None => None,
+        };
         Ok(Runtime {
             listeners,
             clusters,
             summary: config.summary(),
             discovered,
             adapters,
+            tracer,
         })
     }
 }

@@ -157,6 +157,20 @@ fn cluster_problems(bootstrap: &Bootstrap, apis: &[ApiConfig]) -> Vec<Problem> {
             .filter(|l| l.hcm.api_config_path() == Some(api.file.as_path()))
             .all(|l| !l.hcm.dubbo_proxy().registries.is_empty());
         for r in &api.routes {
+            for s in &r.target.split {
+                match &s.cluster {
+                    Some(name) if !names.contains(&name.as_str()) => problems.push(Problem {
+                        file: api.file.clone(),
+                        line: Some(s.cluster_site.0).filter(|l| *l > 0),
+                        key_path: s.cluster_site.1.clone(),
+                        route: Some(r.label()),
+                        message: format!(
+                            "no cluster named {name:?} in static_resources.clusters ({known})"
+                        ),
+                    }),
+                    _ => {}
+                }
+            }
             if matches!(r.target.backend, Backend::Registry) {
                 let problem = if r.target.interface.is_none() {
                     Some("a route found through the registries needs interface (or set clusterName or url)")

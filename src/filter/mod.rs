@@ -18,6 +18,8 @@ mod jwt;
 mod jwt_keys;
 mod mock;
 mod ratelimit;
+mod ratelimit_redis;
+mod redis;
 
 pub use access_log::AccessLog;
 pub use apikey::ApiKeyFilter;
@@ -31,6 +33,7 @@ pub use headers::Headers;
 pub use jwt::Jwt;
 pub use mock::Mock;
 pub use ratelimit::RateLimit;
+pub use ratelimit_redis::REDIS_FAILURES;
 
 use axum::response::Response;
 use http::{HeaderMap, Method, Uri};

@@ -9,8 +9,13 @@
 //! whatever the header values). A bucket whose time has passed is exactly a full bucket, so it
 //! is dropped without changing behaviour when a shard fills; if every bucket is busy, the eighth
 //! closest to full is dropped.
+//!
+//! With `redis`, the buckets live in Redis instead ([`super::ratelimit_redis`]), shared by every
+//! gateway of a fleet; when Redis cannot answer within its timeout, `on_failure` decides: these
+//! local buckets (default), admit, or 503.
 
-use super::{Flow, HttpFilter, RequestCtx};
+use super::ratelimit_redis::SharedBuckets;
+use super::{FilterFuture, Flow, HttpFilter, RequestCtx};
 use crate::error::GatewayError;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -19,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tianlu_api_config::bootstrap::filter::{
-    PathMatch, RateLimitConfig, RateLimitKey, RateLimitRule,
+    OnRedisFailure, PathMatch, RateLimitConfig, RateLimitKey, RateLimitRule,
 };
 
 /// Most shards per keyed rule.
@@ -29,6 +34,7 @@ const SHARDS: usize = 16;
 pub struct RateLimit {
     limiters: Vec<Limiter>,
     epoch: Instant,
+    shared: Option<SharedBuckets>,
 }
 
 struct Limiter {
@@ -181,7 +187,46 @@ impl RateLimit {
         RateLimit {
             limiters: cfg.rules.iter().map(Limiter::new).collect(),
             epoch: Instant::now(),
+            shared: cfg.redis.as_ref().map(SharedBuckets::new),
         }
+    }
+
+    fn refuse(ctx: &RequestCtx, wait: u64) -> Flow {
+        Flow::Reply(
+            GatewayError::RateLimited {
+                retry_after: Duration::from_nanos(wait),
+            }
+            .into_response_with(&ctx.request_id),
+        )
+    }
+
+    /// The request phase with shared buckets: each matching rule asks Redis, and falls back to
+    /// `on_failure` when Redis cannot decide.
+    async fn take_shared(&self, shared: &SharedBuckets, ctx: &RequestCtx) -> Flow {
+        let (path, query) = (ctx.uri.path(), ctx.uri.query());
+        for (i, l) in self.limiters.iter().enumerate() {
+            if !l.path_match.matches(path, query) {
+                continue;
+            }
+            match shared.take(i, &l.key, ctx, l.per_token, l.span).await {
+                Ok(Ok(())) => {}
+                Ok(Err(wait)) => return Self::refuse(ctx, wait),
+                Err(_) => match shared.on_failure {
+                    OnRedisFailure::Local => {
+                        if let Err(wait) = l.take(ctx, self.now()) {
+                            return Self::refuse(ctx, wait);
+                        }
+                    }
+                    OnRedisFailure::Allow => {}
+                    OnRedisFailure::Deny => {
+                        return Flow::Reply(
+                            GatewayError::LimiterUnavailable.into_response_with(&ctx.request_id),
+                        )
+                    }
+                },
+            }
+        }
+        Flow::Continue
     }
 
     fn now(&self) -> u64 {
@@ -202,15 +247,23 @@ impl HttpFilter for RateLimit {
                 continue;
             }
             if let Err(wait) = l.take(ctx, now) {
-                return Flow::Reply(
-                    GatewayError::RateLimited {
-                        retry_after: Duration::from_nanos(wait),
-                    }
-                    .into_response_with(&ctx.request_id),
-                );
+                return Self::refuse(ctx, wait);
             }
         }
         Flow::Continue
+    }
+
+    fn is_async(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    fn on_request_async<'a>(&'a self, ctx: &'a mut RequestCtx) -> FilterFuture<'a> {
+        Box::pin(async move {
+            match &self.shared {
+                Some(shared) => self.take_shared(shared, ctx).await,
+                None => self.on_request(ctx),
+            }
+        })
     }
 }
 
@@ -233,7 +286,7 @@ mod tests {
     }
 
     fn filter(rules: Vec<RateLimitRule>) -> RateLimit {
-        RateLimit::new(&RateLimitConfig { rules })
+        RateLimit::new(&RateLimitConfig { rules, redis: None })
     }
 
     fn status(f: &RateLimit, c: &mut RequestCtx) -> u16 {

@@ -43,6 +43,9 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
         attachments: Vec::new(),
         extensions: http::Extensions::new(),
     };
+    if let Some(t) = &runtime.tracer {
+        ctx.extensions.insert(t.begin(&ctx.headers));
+    }
     let (ran, reply) = site.chain.request(&mut ctx).await;
     let mut stats = None;
     let mut resp = match reply {
@@ -66,5 +69,17 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
         .as_deref()
         .unwrap_or(&site.unmatched)
         .observe(resp.status().as_u16(), started.elapsed());
+    if let Some(t) = &runtime.tracer {
+        let done = crate::otel::Finished {
+            listener: &site.name,
+            method: ctx.method.as_str(),
+            path: ctx.uri.path(),
+            route: ctx.route.as_deref(),
+            status: resp.status().as_u16(),
+            request_id: &ctx.request_id,
+            upstream: ctx.upstream.as_deref(),
+        };
+        t.end(&mut ctx.extensions, &done);
+    }
     resp
 }

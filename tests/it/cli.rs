@@ -193,3 +193,62 @@ resources:
     assert!(err.contains("api_config.yaml:5"), "{err}");
     assert!(err.contains("public_key"), "{err}");
 }
+
+#[test]
+fn validate_accepts_tracing_shared_limits_budgets_and_splits() {
+    let dir = super::support::scratch_dir("validate-obs");
+    std::fs::write(
+        dir.join("conf.yaml"),
+        r#"tracing:
+  name: otlp
+  serviceName: edge
+  sampler: { type: ratio, param: 0.5 }
+  config: { url: "http://127.0.0.1:4318" }
+static_resources:
+  listeners:
+    - name: l
+      protocol_type: HTTP
+      address: { socket_address: { address: 127.0.0.1, port: 0 } }
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+                - name: dgp.filter.http.ratelimit
+                  config:
+                    redis: { url: "redis://127.0.0.1:1/0", on_failure: deny }
+                    rules: [{ rate: 10 }]
+                - name: dgp.filter.http.apiconfig
+                  config: { path: api_config.yaml }
+  clusters:
+    - name: c
+      retry_budget: { ratio: 0.1, min_retries_per_second: 1, ttl: 5s }
+      endpoints:
+        - socket_address: { address: 127.0.0.1, port: 20880 }
+    - name: canary
+      endpoints:
+        - socket_address: { address: 127.0.0.1, port: 20881 }
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("api_config.yaml"),
+        r#"name: t
+resources:
+  - path: /a
+    methods:
+      - httpVerb: GET
+        integrationRequest:
+          interface: org.example.A
+          method: get
+          clusterName: c
+          split:
+            - { header: x-canary, cluster: canary }
+            - { weight: 10, version: 2.0.0 }
+"#,
+    )
+    .unwrap();
+    let conf = dir.join("conf.yaml");
+    let (ok, out, err) = run(&["validate", "-c", conf.to_str().unwrap()], b"");
+    assert!(ok, "{out}\n{err}");
+}

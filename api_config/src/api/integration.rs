@@ -261,6 +261,7 @@ pub(crate) fn read(
         }
         None => ResponseOptions::default(),
     };
+    let split = crate::api::split::read(cx, &mut m);
     let allow_interfaces = allow_list(cx, &mut m, "allowInterfaces");
     let allow_classes = allow_list(cx, &mut m, "allowClasses");
 
@@ -310,6 +311,7 @@ pub(crate) fn read(
             backend,
             parameter_types,
             retries,
+            split,
         },
         mapping,
         response,

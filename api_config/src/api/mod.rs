@@ -6,6 +6,7 @@
 
 mod integration;
 pub mod route;
+pub mod split;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -82,6 +82,9 @@ pub struct Target {
     pub parameter_types: Option<Vec<String>>,
     /// `retries`: overrides the dubboproxy filter's `retries` for this route.
     pub retries: Option<u32>,
+    /// `split` (tianlu extension): canary and weighted routing to other clusters, groups or
+    /// versions.
+    pub split: Vec<crate::api::split::SplitRule>,
 }
 
 /// `integrationRequest.response` (tianlu extension): how the result is turned into JSON.

@@ -197,6 +197,8 @@ pub struct Cluster {
     pub endpoints: Vec<Endpoint>,
     /// `outlier_detection`, if any.
     pub outlier_detection: Option<OutlierDetection>,
+    /// `retry_budget` (defaults when absent).
+    pub retry_budget: super::retry_budget::RetryBudgetConfig,
 }
 
 fn is_prime(n: u64) -> bool {
@@ -386,8 +388,10 @@ pub(crate) fn read(cx: &mut Ctx, node: &Node, path: &str) -> Option<Cluster> {
         o.finish(cx);
         out
     });
+    let retry_budget = super::retry_budget::read(cx, &mut m);
     m.finish(cx);
     Some(Cluster {
+        retry_budget,
         name: name?,
         lb_policy: lb_policy.unwrap_or(LbPolicy::WeightedRandom),
         lb_policy_explicit: lb_policy.is_some(),

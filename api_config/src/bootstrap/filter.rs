@@ -39,7 +39,10 @@ pub use jwt::{
     DEFAULT_JWKS_TIMEOUT, DEFAULT_JWT_LEEWAY, JWT_ALGORITHMS,
 };
 pub use mock::{MockConfig, MockRule};
-pub use ratelimit::{RateLimitConfig, RateLimitKey, RateLimitRule, DEFAULT_MAX_KEYS};
+pub use ratelimit::{
+    parse_redis_url, OnRedisFailure, RateLimitConfig, RateLimitKey, RateLimitRule, RedisLimit,
+    DEFAULT_MAX_KEYS, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT,
+};
 
 /// `dgp.filter.http.apiconfig`.
 pub const API_CONFIG_FILTER: &str = "dgp.filter.http.apiconfig";
@@ -417,6 +420,22 @@ pub(crate) fn read(cx: &mut Ctx, node: &Node, path: &str, base: &Path) -> Option
             circuit_breaker::read(cx, &mut c).map(HttpFilterConfig::CircuitBreaker)
         }
         CONCURRENCY_FILTER => concurrency::read(cx, &mut c).map(HttpFilterConfig::Concurrency),
+        "dgp.filter.http.traffic" => {
+            cx.problem(
+                name_line,
+                &format!("{path}.name"),
+                "pixiu's traffic filter is not read; write integrationRequest.split on the route (by header or weight, to a cluster, group or version)",
+            );
+            return None;
+        }
+        "dgp.filters.tracing" => {
+            cx.problem(
+                name_line,
+                &format!("{path}.name"),
+                "tracing is not a filter here; configure the top-level tracing block of conf.yaml",
+            );
+            return None;
+        }
         other => {
             let what = if PIXIU_ONLY.contains(&other) {
                 "is a pixiu filter that tianlu does not support yet"

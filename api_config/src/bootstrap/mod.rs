@@ -1,5 +1,6 @@
 //! The bootstrap file (`conf.yaml`, pixiu's shape): listeners with their HTTP connection manager
-//! (routes, http_filters, timeouts), static clusters, shutdown and the admin endpoint.
+//! (routes, http_filters, timeouts), static clusters, shutdown, the admin endpoint and OTLP
+//! tracing.
 //!
 //! Accepted with a warning (documented pixiu no-ops): top-level `log` and `node`,
 //! `static_resources.pprofConf`, `shutdown_config.step_timeout` / `reject_policy`, a route's
@@ -9,8 +10,10 @@ pub mod adapter;
 pub mod cluster;
 pub mod filter;
 mod listener;
+pub mod otlp;
 pub mod registration;
 pub mod registry;
+pub mod retry_budget;
 mod route_rule;
 
 use std::path::Path;
@@ -74,6 +77,8 @@ pub struct Bootstrap {
     pub adapters: Vec<adapter::Adapter>,
     /// `registration` (self-registration in Nacos), if configured.
     pub registration: Option<registration::Registration>,
+    /// `tracing`: OpenTelemetry export, if configured.
+    pub tracing: Option<otlp::TracingConfig>,
 }
 
 /// Reads `socket_address{address, port}` from `m` (the `socket_address` key).
@@ -170,11 +175,7 @@ impl Bootstrap {
         for key in ["dynamic_resources", "config-center", "nacos"] {
             top.reject(&mut cx, key, "dynamic configuration (xDS / config center) is not supported yet; use static_resources");
         }
-        top.reject(
-            &mut cx,
-            "tracing",
-            "tracing is not configured in conf.yaml yet",
-        );
+        let tracing = otlp::read(&mut cx, &mut top);
         top.reject(
             &mut cx,
             "metric",
@@ -303,6 +304,7 @@ impl Bootstrap {
                 admin,
                 adapters,
                 registration,
+                tracing,
             },
             cx,
         ))

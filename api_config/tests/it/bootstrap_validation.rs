@@ -95,7 +95,7 @@ fn bootstrap_errors() {
         ("endpoint protocol", with(&[("port: 20880}", "port: 20880}\n          protocol: grpc")]), vec![(22, format!("{C0}.endpoints[0].protocol"), "unknown endpoint protocol \"grpc\" (use dubbo or tri)")]),
         ("duplicate cluster", format!("{BASE}    - name: c\n      endpoints: [{{socket_address: {{address: h, port: 1}}}}]\n"), vec![(22, "static_resources.clusters[1].name".to_owned(), "cluster \"c\" is defined twice")]),
         ("adapters", with(&[("  clusters:", "  adapters: [{id: a}]\n  clusters:")]), vec![(17, "static_resources.adapters[0].name".to_owned(), "missing required key"), (17, "static_resources.adapters[0].config".to_owned(), "missing required key")]),
-        ("tracing", format!("{BASE}tracing: {{name: jaeger}}\n"), vec![(22, "tracing".to_owned(), "tracing is not configured in conf.yaml yet")]),
+        ("tracing", format!("{BASE}tracing: {{name: jaeger}}\n"), vec![(22, "tracing.name".to_owned(), "Jaeger accepts OTLP"), (22, "tracing.config".to_owned(), "missing required key")]),
         ("public admin", format!("{BASE}admin: {{address: 0.0.0.0}}\n"), vec![(22, "admin.address".to_owned(), "a non-loopback admin address requires a token")]),
         ("registration in zookeeper", format!("{BASE}registration: {{protocol: zookeeper, address: x}}\n"), vec![(22, "registration.protocol".to_owned(), "the gateway registers itself in Nacos only (protocol: nacos)")]),
         ("registration ip", format!("{BASE}registration: {{protocol: nacos, address: x, ip: 0.0.0.0}}\n"), vec![(22, "registration.ip".to_owned(), "\"0.0.0.0\" is not an IP address clients can reach")]),

@@ -6,6 +6,7 @@
 //! - [`process`]: running a command with a timeout, and a child process killed on drop.
 //! - [`zookeeper`]: a real ZooKeeper 3.8 (Debian) on a free port ([`ZooKeeper`]), stoppable and
 //!   restartable for outage tests.
+//! - [`redis`]: a real Redis (Debian's `redis-server`) on a free port ([`Redis`]).
 //! - [`nacos`]: a real Nacos-compatible server (rnacos, installed into `.cache/rnacos` when
 //!   missing) on free ports ([`Nacos`]), stoppable and restartable.
 //!
@@ -16,12 +17,14 @@ pub mod java;
 pub mod nacos;
 pub mod ports;
 pub mod process;
+pub mod redis;
 pub mod zookeeper;
 
 pub use java::{GenericExceptionMode, JavaProvider, ProviderOptions};
 pub use nacos::Nacos;
 pub use ports::free_port;
 pub use process::{run_with_timeout, CommandOutput};
+pub use redis::Redis;
 pub use zookeeper::ZooKeeper;
 
 use std::path::PathBuf;

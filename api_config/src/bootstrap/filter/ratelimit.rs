@@ -1,5 +1,6 @@
-//! `dgp.filter.http.ratelimit` config: local token buckets, `rules: [{match, rate, interval,
-//! burst, key, max_keys}]`.
+//! `dgp.filter.http.ratelimit` config: token buckets, `rules: [{match, rate, interval, burst,
+//! key, max_keys}]`, local to the gateway or, with `redis: {url, timeout, key_prefix,
+//! on_failure}`, shared through Redis by a fleet of gateways.
 //!
 //! pixiu's filter of this name wraps sentinel-golang (`resources[]`, `rules[].flowRule`), whose
 //! sliding-window statistics and control behaviours a token bucket cannot reproduce, so those
@@ -7,7 +8,7 @@
 
 use std::time::Duration;
 
-use super::common::{header_name, read_match, PathMatch};
+use super::common::{header_name, read_match, PathMatch, Secret};
 use crate::yaml::reader::{Ctx, MapView};
 
 /// Default `max_keys`: buckets kept per keyed rule before idle ones are evicted.
@@ -15,11 +16,131 @@ pub const DEFAULT_MAX_KEYS: usize = 65_536;
 /// Largest `rate` and `burst`.
 pub const MAX_RATE: u64 = 1_000_000_000;
 
+/// Default `redis.timeout`: longest wait for Redis before the failure policy applies.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(100);
+/// Default `redis.key_prefix`.
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "tianlu:ratelimit:";
+
 /// `dgp.filter.http.ratelimit` config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimitConfig {
     /// `rules`: every rule whose match fits a request takes a token from its bucket.
     pub rules: Vec<RateLimitRule>,
+    /// `redis`: keep the buckets in Redis, shared by every gateway using the same keys.
+    pub redis: Option<RedisLimit>,
+}
+
+/// `redis` of the rate-limit filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisLimit {
+    /// `host:port` from `url` (`redis://[:password@]host[:port][/db]`, port 6379 by default).
+    pub addr: String,
+    /// The database number from `url` (default 0).
+    pub db: u32,
+    /// The password from `url`.
+    pub password: Option<Secret>,
+    /// `timeout` (default 100ms): longest wait for a connection or an answer.
+    pub timeout: Duration,
+    /// `key_prefix` (default `tianlu:ratelimit:`): bucket keys are `<prefix><rule index>:<key>`.
+    pub key_prefix: String,
+    /// `on_failure` (default `local`): what a request gets when Redis cannot answer.
+    pub on_failure: OnRedisFailure,
+}
+
+/// `redis.on_failure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRedisFailure {
+    /// `local`: this gateway's own buckets decide (each gateway then admits the full rate).
+    Local,
+    /// `allow`: admit (fail open).
+    Allow,
+    /// `deny`: refuse with 503 (fail closed).
+    Deny,
+}
+
+/// Parses `redis://[:password@]host[:port][/db]` into (addr, db, password).
+pub fn parse_redis_url(url: &str) -> Result<(String, u32, Option<String>), String> {
+    let rest = url
+        .trim()
+        .strip_prefix("redis://")
+        .ok_or_else(|| format!("{url:?} is not a redis:// URL (rediss:// TLS is not supported)"))?;
+    let (auth, rest) = match rest.rsplit_once('@') {
+        Some((a, r)) => (Some(a), r),
+        None => (None, rest),
+    };
+    let password = auth.map(|a| a.split_once(':').map_or(a, |(_, p)| p).to_owned());
+    let (hostport, db) = match rest.split_once('/') {
+        Some((h, d)) if !d.is_empty() => (
+            h,
+            d.parse::<u32>()
+                .map_err(|_| format!("database {d:?} is not a number"))?,
+        ),
+        Some((h, _)) => (h, 0),
+        None => (rest, 0),
+    };
+    if hostport.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    let addr = if hostport.starts_with('[') {
+        if hostport.contains("]:") {
+            hostport.to_owned()
+        } else {
+            format!("{hostport}:6379")
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((_, p)) => {
+                p.parse::<u16>()
+                    .map_err(|_| format!("port {p:?} is not a port number"))?;
+                hostport.to_owned()
+            }
+            None => format!("{hostport}:6379"),
+        }
+    };
+    Ok((addr, db, password.filter(|p| !p.is_empty())))
+}
+
+fn read_redis(cx: &mut Ctx, c: &mut MapView<'_>) -> Option<Option<RedisLimit>> {
+    let Some(mut r) = c.map(cx, "redis") else {
+        return Some(None);
+    };
+    let url = r.req_string(cx, "url");
+    let parsed = url.and_then(|u| match parse_redis_url(&u) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            cx.problem(r.key_line("url"), &r.child("url"), e);
+            None
+        }
+    });
+    let timeout = r
+        .positive_duration(cx, "timeout")
+        .unwrap_or(DEFAULT_REDIS_TIMEOUT);
+    let key_prefix = r
+        .string(cx, "key_prefix")
+        .unwrap_or_else(|| DEFAULT_REDIS_KEY_PREFIX.to_owned());
+    let on_failure = match r.string(cx, "on_failure").as_deref().map(str::trim) {
+        None | Some("local") => Some(OnRedisFailure::Local),
+        Some("allow") => Some(OnRedisFailure::Allow),
+        Some("deny") => Some(OnRedisFailure::Deny),
+        Some(other) => {
+            cx.problem(
+                r.key_line("on_failure"),
+                &r.child("on_failure"),
+                format!("unknown policy {other:?}; use local, allow or deny"),
+            );
+            None
+        }
+    };
+    r.finish(cx);
+    let (addr, db, password) = parsed?;
+    Some(Some(RedisLimit {
+        addr,
+        db,
+        password: password.map(Secret::new),
+        timeout,
+        key_prefix,
+        on_failure: on_failure?,
+    }))
 }
 
 /// One `rules[]` entry.
@@ -57,6 +178,7 @@ const SENTINEL: &str = "sentinel flow rules are not supported (tianlu limits wit
 pub(crate) fn read(cx: &mut Ctx, c: &mut MapView<'_>) -> Option<RateLimitConfig> {
     c.reject(cx, "resources", SENTINEL);
     c.reject(cx, "logPath", SENTINEL);
+    let redis = read_redis(cx, c);
     let items = c.list(cx, "rules");
     if items.is_empty() {
         cx.problem(
@@ -79,7 +201,8 @@ pub(crate) fn read(cx: &mut Ctx, c: &mut MapView<'_>) -> Option<RateLimitConfig>
         }
         r.finish(cx);
     }
-    ok.then_some(RateLimitConfig { rules })
+    let redis = redis?;
+    ok.then_some(RateLimitConfig { rules, redis })
 }
 
 fn positive(cx: &mut Ctx, r: &mut MapView<'_>, key: &'static str) -> Option<u64> {
@@ -174,4 +297,34 @@ fn read_rule(cx: &mut Ctx, r: &mut MapView<'_>) -> Option<RateLimitRule> {
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(DEFAULT_MAX_KEYS),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_urls() {
+        assert_eq!(
+            parse_redis_url("redis://127.0.0.1:6380/2"),
+            Ok(("127.0.0.1:6380".into(), 2, None))
+        );
+        assert_eq!(
+            parse_redis_url("redis://:s3cret@cache"),
+            Ok(("cache:6379".into(), 0, Some("s3cret".into())))
+        );
+        assert_eq!(
+            parse_redis_url("redis://user:pw@[::1]/"),
+            Ok(("[::1]:6379".into(), 0, Some("pw".into())))
+        );
+        for bad in [
+            "http://x",
+            "redis://",
+            "redis://h:port",
+            "redis://h/db",
+            "rediss://h",
+        ] {
+            assert!(parse_redis_url(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -154,6 +154,10 @@ public final class ProviderMain {
         usersG2.setVersion("1.0.0");
         usersG2.setGroup("g2");
 
+        ServiceConfig<ContextService> context = new ServiceConfig<>();
+        context.setInterface(ContextService.class);
+        context.setRef(new ContextServiceImpl());
+
         DubboBootstrap bootstrap = DubboBootstrap.getInstance()
                 .application(application)
                 .registry(new RegistryConfig(o.registry))
@@ -161,7 +165,8 @@ public final class ProviderMain {
                 .provider(provider)
                 .service(types)
                 .service(users)
-                .service(usersG2);
+                .service(usersG2)
+                .service(context);
         if (tri != null) {
             // The protobuf IDL service: plain protobuf over Triple, so exported on tri only.
             ServiceConfig<CatalogService> catalog = new ServiceConfig<>();

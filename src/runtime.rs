@@ -137,11 +137,25 @@ fn registry_wait(proxy: &DubboProxyConfig) -> Duration {
         .unwrap_or(Duration::from_secs(5))
 }
 
-async fn discovered_cluster(
-    discovery: &Discovery,
+/// The discovered cluster of a route: `registries`, the exact `service`, the route's protocol
+/// and the proxy's balancing.
+fn feed_key(
     proxy: &DubboProxyConfig,
     route: &Route,
-) -> Result<Arc<Feed>, String> {
+    registries: Vec<tianlu_api_config::RegistryConfig>,
+    service: ServiceKey,
+) -> FeedKey {
+    FeedKey {
+        registries,
+        service,
+        protocol: route.target.protocol,
+        settings: discovered_settings(proxy).1,
+    }
+}
+
+/// The discovered cluster of a route without `clusterName` or `url`: its interface, group and
+/// version in the listener's registries.
+fn route_feed_key(proxy: &DubboProxyConfig, route: &Route) -> Result<FeedKey, String> {
     let interface = route
         .target
         .interface
@@ -154,14 +168,7 @@ async fn discovered_cluster(
     if let Some(v) = &route.target.version {
         service = service.with_version(v.clone());
     }
-    let (settings, name) = discovered_settings(proxy);
-    let key = FeedKey {
-        registries: proxy.registries.clone(),
-        service,
-        protocol: route.target.protocol,
-        settings: name,
-    };
-    discovery.cluster(&key, settings).await
+    Ok(feed_key(proxy, route, proxy.registries.clone(), service))
 }
 
 /// Resolves `host:port` (an IP literal or a name) to its first address.
@@ -329,28 +336,19 @@ impl Runtime {
                 }
                 let from_adapter = generated.get(&label);
                 let cluster = match &route.target.backend {
-                    Backend::Registry if from_adapter.is_some() => {
-                        let (g, feed) = from_adapter.expect("checked");
-                        let (settings, name) = discovered_settings(&proxy);
-                        let key = FeedKey {
-                            registries: feed.adapter.registries.clone(),
-                            service: g.service.clone(),
-                            protocol: route.target.protocol,
-                            settings: name,
+                    Backend::Registry => {
+                        let key = match from_adapter {
+                            Some((g, feed)) => feed_key(
+                                &proxy,
+                                route,
+                                feed.adapter.registries.clone(),
+                                g.service.clone(),
+                            ),
+                            None => route_feed_key(&proxy, route)
+                                .map_err(|m| err(format!("route {label}: {m}")))?,
                         };
                         let feed = discovery
-                            .cluster(&key, settings)
-                            .await
-                            .map_err(|m| err(format!("route {label}: {m}")))?;
-                        let cluster = Arc::clone(&feed.cluster);
-                        if !discovered.iter().any(|f| Arc::ptr_eq(f, &feed)) {
-                            waits.push((Arc::clone(&feed), registry_wait(&proxy)));
-                            discovered.push(feed);
-                        }
-                        cluster
-                    }
-                    Backend::Registry => {
-                        let feed = discovered_cluster(discovery, &proxy, route)
+                            .cluster(&key, discovered_settings(&proxy).0)
                             .await
                             .map_err(|m| err(format!("route {label}: {m}")))?;
                         let cluster = Arc::clone(&feed.cluster);

@@ -5,7 +5,7 @@
 //! providers serving, and after it comes back new providers are seen again — with no failed
 //! request along the way.
 
-use crate::support::{client, scratch_dir};
+use crate::support::{client, one_listener, scratch_dir};
 use anyhow::{bail, ensure, Context, Result};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,18 +36,10 @@ resources:
 "#;
 
 fn conf(registries: &str) -> String {
-    format!(
-        r#"static_resources:
-  listeners:
-    - name: discovery
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
+    one_listener(
+        "discovery",
+        &format!(
+            r#"                - name: dgp.filter.http.apiconfig
                   config: {{ path: api_config.yaml }}
                 - name: dgp.filter.http.dubboproxy
                   config:
@@ -56,11 +48,10 @@ fn conf(registries: &str) -> String {
                       retries: 2
                       load_balance: round_robin
                       registries:
-{registries}
-admin:
-  address: 127.0.0.1
-  port: 0
-"#
+{registries}"#
+        ),
+        "",
+        "admin:\n  address: 127.0.0.1\n  port: 0\n",
     )
 }
 
@@ -449,26 +440,14 @@ async fn a_route_without_cluster_url_or_registries_is_refused() -> Result<()> {
 async fn the_gateway_registers_itself_in_nacos_and_leaves_on_shutdown() -> Result<()> {
     let nacos = tokio::task::spawn_blocking(Nacos::shared).await??;
     let dir = scratch_dir("disc-selfreg");
-    let conf = format!(
-        r#"static_resources:
-  listeners:
-    - name: public
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: {{ path: api_config.yaml }}
-registration:
-  protocol: nacos
-  address: "{}"
-  service: tianlu-selfreg
-  metadata: {{ zone: test-a }}
-"#,
-        nacos.server_addr()
+    let conf = one_listener(
+        "public",
+        "                - name: dgp.filter.http.apiconfig\n                  config: { path: api_config.yaml }",
+        "",
+        &format!(
+            "registration:\n  protocol: nacos\n  address: \"{}\"\n  service: tianlu-selfreg\n  metadata: {{ zone: test-a }}\n",
+            nacos.server_addr()
+        ),
     );
     std::fs::write(dir.join("conf.yaml"), conf)?;
     std::fs::write(
@@ -570,24 +549,14 @@ async fn api_config_from_nacos_reloads_on_change_and_keeps_the_last_good() -> Re
     let data_id = format!("tianlu-api-{}", std::process::id());
     nacos.publish_config(&data_id, "TIANLU", &sample_api("/v1/whoami", provider.addr))?;
     let dir = scratch_dir("disc-nacos-api");
-    let conf = format!(
-        r#"static_resources:
-  listeners:
-    - name: public
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config:
-                    nacos: {{ address: "{}", data_id: {data_id}, group: TIANLU }}
-                - name: dgp.filter.http.dubboproxy
-                  config: {{}}
-"#,
-        nacos.server_addr()
+    let conf = one_listener(
+        "public",
+        &format!(
+            "                - name: dgp.filter.http.apiconfig\n                  config:\n                    nacos: {{ address: \"{}\", data_id: {data_id}, group: TIANLU }}\n                - name: dgp.filter.http.dubboproxy\n                  config: {{}}",
+            nacos.server_addr()
+        ),
+        "",
+        "",
     );
     std::fs::write(dir.join("conf.yaml"), &conf)?;
 
@@ -644,32 +613,26 @@ async fn routes_from_registry_metadata_need_no_parameter_types() -> Result<()> {
     let zk = tokio::task::spawn_blocking(ZooKeeper::shared).await??;
     let url = format!("{}?group=adapt", zk.registry_url());
     let mut first = start(provider(&url, "ad-a", "all")).await?;
-    let conf = format!(
-        r#"static_resources:
-  adapters:
+    let conf = one_listener(
+        "generated",
+        "                - name: dgp.filter.http.apiconfig
+                  config: { dynamic: true, dynamic_adapter: dubbo }
+                - name: dgp.filter.http.dubboproxy
+                  config:
+                    dubboProxyConfig:
+                      timeout_config: { connect_timeout: 1s, request_timeout: 5s }",
+        &format!(
+            "  adapters:
     - id: dubbo
       name: dgp.adapter.dubboregistrycenter
       config:
         registries:
-          zk: {{ protocol: zookeeper, address: "{}", group: adapt, timeout: 10s }}
+          zk: {{ protocol: zookeeper, address: \"{}\", group: adapt, timeout: 10s }}
         interfaces: [org.tianlu.interop.UserService]
-  listeners:
-    - name: generated
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: {{ dynamic: true, dynamic_adapter: dubbo }}
-                - name: dgp.filter.http.dubboproxy
-                  config:
-                    dubboProxyConfig:
-                      timeout_config: {{ connect_timeout: 1s, request_timeout: 5s }}
-"#,
-        zk.connect_string()
+",
+            zk.connect_string()
+        ),
+        "",
     );
     let dir = scratch_dir("disc-adapter");
     std::fs::write(dir.join("conf.yaml"), &conf)?;

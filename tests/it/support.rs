@@ -64,6 +64,27 @@ impl Gateway {
     }
 }
 
+/// A conf.yaml with one listener named `name` on 127.0.0.1:0 whose connection manager has the
+/// given `http_filters` items (YAML list items, indented by 16 spaces); `static_extra` goes
+/// into `static_resources` before the listeners (indented by 2), `top_extra` after them at the
+/// top level.
+pub fn one_listener(name: &str, http_filters: &str, static_extra: &str, top_extra: &str) -> String {
+    format!(
+        r#"static_resources:
+{static_extra}  listeners:
+    - name: {name}
+      address:
+        socket_address: {{ address: 127.0.0.1, port: 0 }}
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+{http_filters}
+{top_extra}"#
+    )
+}
+
 /// A conf.yaml with one HTTP listener on 127.0.0.1:0, the apiconfig and dubboproxy filters,
 /// and the given clusters block (YAML list items, indented by 4 spaces).
 pub fn conf_yaml(clusters: &str, hcm_timeout: &str) -> String {

@@ -352,6 +352,10 @@ impl Runtime {
                             .await
                             .map_err(|m| err(format!("route {label}: {m}")))?;
                         let cluster = Arc::clone(&feed.cluster);
+                        // Listed with the others for the admin `/config` and the metrics.
+                        clusters
+                            .entry(cluster.name.clone())
+                            .or_insert_with(|| Arc::clone(&cluster));
                         if !discovered.iter().any(|f| Arc::ptr_eq(f, &feed)) {
                             waits.push((Arc::clone(&feed), registry_wait(&proxy)));
                             discovered.push(feed);

@@ -328,6 +328,11 @@ async fn lifecycle(
         m.contains("tianlu_registry_changes_total{cluster=\"registry:reg/org.tianlu.interop.UserService:1.0.0"),
         "registry changes are counted:\n{m}"
     );
+    // Discovered endpoints have their gauges like static ones.
+    ensure!(
+        m.contains("cluster=\"registry:reg/org.tianlu.interop.UserService:1.0.0\",endpoint="),
+        "discovered endpoints have gauges:\n{m}"
+    );
     first.push(joined);
     first.push(late);
     for mut p in first {

@@ -26,6 +26,7 @@ pub mod cli;
 pub mod error;
 pub mod filter;
 pub mod gateway;
+pub mod idl;
 pub mod invoke;
 pub mod metrics;
 pub mod reload;

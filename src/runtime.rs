@@ -73,6 +73,8 @@ pub struct CallPlan {
     pub stats: Arc<RouteStats>,
     /// The route's own filters (run after the listener's).
     pub chain: Chain,
+    /// `requestType: grpc`: the protobuf IDL call (descriptors from protosets or reflection).
+    pub idl: Option<Arc<crate::idl::IdlPlan>>,
 }
 
 /// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
@@ -174,6 +176,7 @@ impl Runtime {
         }
 
         let mut listeners = Vec::new();
+        let reflection = crate::idl::ReflectionCache::default();
         for l in &config.bootstrap.listeners {
             let chain = filter::build_chain(&l.hcm.http_filters)
                 .map_err(|m| err(format!("listener {}: {m}", l.name)))?;
@@ -268,7 +271,10 @@ impl Runtime {
                 let cluster_name = cluster.name.clone();
                 let chain = filter::build_chain(&route.filters)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
+                let idl = crate::idl::IdlPlan::build(route, &l.hcm, &cluster_name, &reflection)
+                    .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
+                    idl,
                     chain,
                     stats: metrics.route(&l.name, &label),
                     label,

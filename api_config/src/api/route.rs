@@ -79,6 +79,9 @@ pub struct Target {
     pub parameter_types: Option<Vec<String>>,
     /// `retries`: overrides the dubboproxy filter's `retries` for this route.
     pub retries: Option<u32>,
+    /// `requestType: grpc`: a protobuf IDL call (`interface` = the protobuf service, `method` =
+    /// the rpc), with the route's `protoset` files.
+    pub idl: Option<crate::idl::IdlTarget>,
 }
 
 /// `integrationRequest.response` (tianlu extension): how the result is turned into JSON.

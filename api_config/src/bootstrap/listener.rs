@@ -99,6 +99,8 @@ impl HttpConnectionManager {
                 request_timeout: filter::DEFAULT_REQUEST_TIMEOUT,
                 load_balance: None,
                 retries: filter::DEFAULT_RETRIES,
+                protoset: Vec::new(),
+                max_concurrent_streams: filter::DEFAULT_MAX_STREAMS,
             })
     }
 }

@@ -98,6 +98,17 @@ pub fn load_protoset(bytes: &[u8]) -> Result<DescriptorPool, IdlError> {
     Ok(pool)
 }
 
+/// Decodes several protosets into one pool (a file present in more than one set must be the
+/// same in each).
+pub fn load_protosets<B: AsRef<[u8]>>(sets: &[B]) -> Result<DescriptorPool, IdlError> {
+    let mut pool = DescriptorPool::global();
+    for set in sets {
+        pool.decode_file_descriptor_set(set.as_ref())
+            .map_err(|e| IdlError::Descriptors(e.to_string()))?;
+    }
+    Ok(pool)
+}
+
 /// One unary method of a protobuf service, ready to turn JSON into requests and replies into
 /// JSON.
 #[derive(Debug, Clone)]

@@ -50,9 +50,11 @@ pub fn descriptor_source(
     if route.is_empty() && listener.is_empty() {
         return Ok(DescriptorSource::Reflection);
     }
-    let sets: Vec<&[u8]> = listener
+    // The route's files first: a file (by name) already in the pool is not replaced, so the
+    // route's version of a file wins over the listener's.
+    let sets: Vec<&[u8]> = route
         .iter()
-        .chain(route)
+        .chain(listener)
         .map(|p| p.bytes.as_ref())
         .collect();
     load_protosets(&sets).map(DescriptorSource::Protosets)

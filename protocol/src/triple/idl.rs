@@ -98,8 +98,8 @@ pub fn load_protoset(bytes: &[u8]) -> Result<DescriptorPool, IdlError> {
     Ok(pool)
 }
 
-/// Decodes several protosets into one pool (a file present in more than one set must be the
-/// same in each).
+/// Decodes several protosets into one pool. A file (by name) already in the pool is kept: the
+/// first set that has it wins.
 pub fn load_protosets<B: AsRef<[u8]>>(sets: &[B]) -> Result<DescriptorPool, IdlError> {
     let mut pool = DescriptorPool::global();
     for set in sets {

@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tianlu_testkit::JavaProvider;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -240,7 +242,10 @@ async fn idl_routes_over_protosets_against_the_java_provider() -> Result<()> {
     assert_eq!(found["total"], json!(2), "{found}");
     assert_eq!(found["generatedAt"], json!("2025-01-01T00:00:00Z"));
     assert_eq!(found["items"][0]["name"], json!("Kind of Blue"));
-    assert_eq!(found["byName"]["Kind of Blue"]["sku"], json!("9007199254740993"));
+    assert_eq!(
+        found["byName"]["Kind of Blue"]["sku"],
+        json!("9007199254740993")
+    );
 
     // The message mapped from a part of the body.
     let (status, echoed) = post(&g, "/catalog/wrapped", json!({"item": {"name": "x"}})).await?;
@@ -248,7 +253,10 @@ async fn idl_routes_over_protosets_against_the_java_provider() -> Result<()> {
 
     // Bad JSON: 400 naming the field, nothing sent.
     for (body, field) in [
-        (json!({"reviews": [{}, {"stars": "many"}]}), "requestBody.reviews[1].stars"),
+        (
+            json!({"reviews": [{}, {"stars": "many"}]}),
+            "requestBody.reviews[1].stars",
+        ),
         (json!({"category": "FOOD"}), "requestBody.category"),
         (json!({"createdAt": "yesterday"}), "requestBody.createdAt"),
     ] {
@@ -259,28 +267,53 @@ async fn idl_routes_over_protosets_against_the_java_provider() -> Result<()> {
     }
     let (status, err) = post(&g, "/catalog/echo", json!({"colour": "red"})).await?;
     assert_eq!(status, 400, "{err}");
-    assert!(err["message"].as_str().unwrap_or("").contains("colour"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap_or("").contains("colour"),
+        "{err}"
+    );
     let (status, err) = post(&g, "/catalog/wrapped", json!({"item": [1]})).await?;
-    assert_eq!((status, &err["field"]), (400, &json!("requestBody.item")), "{err}");
+    assert_eq!(
+        (status, &err["field"]),
+        (400, &json!("requestBody.item")),
+        "{err}"
+    );
 
     // Provider errors through the gRPC status table: NOT_FOUND, and an exception (UNKNOWN).
     let (status, err) = post(&g, "/catalog/item", json!({"id": 99})).await?;
     assert_eq!(status, 502, "{err}");
     assert_eq!(err["code"], "DUBBO_SERVICE_NOT_FOUND", "{err}");
-    assert!(err["message"].as_str().unwrap_or("").contains("no item 99"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap_or("").contains("no item 99"),
+        "{err}"
+    );
     let (status, err) = post(&g, "/catalog/item", json!({"id": -1})).await?;
-    assert_eq!((status, &err["code"]), (502, &json!("DUBBO_SERVICE_ERROR")), "{err}");
-    assert!(err["message"].as_str().unwrap_or("").contains("UNKNOWN"), "{err}");
+    assert_eq!(
+        (status, &err["code"]),
+        (502, &json!("DUBBO_SERVICE_ERROR")),
+        "{err}"
+    );
+    assert!(
+        err["message"].as_str().unwrap_or("").contains("UNKNOWN"),
+        "{err}"
+    );
 
     // A method the provider does not have: Dubbo 3.3.6 fails the lookup with UNKNOWN (not
     // UNIMPLEMENTED), which the table maps to SERVICE_ERROR.
     let (status, err) = post(&g, "/catalog/delete", json!({"id": 1})).await?;
-    assert_eq!((status, &err["code"]), (502, &json!("DUBBO_SERVICE_ERROR")), "{err}");
+    assert_eq!(
+        (status, &err["code"]),
+        (502, &json!("DUBBO_SERVICE_ERROR")),
+        "{err}"
+    );
 
     // The route deadline travels as grpc-timeout and ends the call with 504.
     let started = Instant::now();
     let (status, err) = post(&g, "/catalog/slow", json!({"millis": 3000})).await?;
-    assert_eq!((status, &err["code"]), (504, &json!("UPSTREAM_TIMEOUT")), "{err}");
+    assert_eq!(
+        (status, &err["code"]),
+        (504, &json!("UPSTREAM_TIMEOUT")),
+        "{err}"
+    );
     assert!(
         started.elapsed() < Duration::from_millis(2500),
         "answered at the route deadline, not when the provider finished"
@@ -378,22 +411,40 @@ impl Decoder for RawDecoder {
     }
 }
 
-/// `CatalogService` with only `EchoItem` (the request bytes come back as the reply); every
-/// other method answers UNIMPLEMENTED.
+/// `CatalogService` with only `EchoItem` (the request bytes come back as the reply, after
+/// `delay`); every other method answers UNIMPLEMENTED. `gauge` sees how many `EchoItem` calls
+/// run at once.
 #[derive(Clone)]
-struct EchoOnly;
+struct EchoOnly {
+    delay: Duration,
+    gauge: Arc<Gauge>,
+}
+
+/// Calls running now, and the most at once.
+#[derive(Default)]
+struct Gauge {
+    now: AtomicUsize,
+    max: AtomicUsize,
+}
 
 impl NamedService for EchoOnly {
     const NAME: &'static str = CATALOG;
 }
 
-struct Echo;
+struct Echo(EchoOnly);
 
 impl UnaryService<Bytes> for Echo {
     type Response = Bytes;
     type Future = BoxFuture<tonic::Response<Bytes>, tonic::Status>;
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
-        Box::pin(async move { Ok(tonic::Response::new(request.into_inner())) })
+        let EchoOnly { delay, gauge } = self.0.clone();
+        Box::pin(async move {
+            let now = gauge.now.fetch_add(1, Ordering::SeqCst) + 1;
+            gauge.max.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(delay).await;
+            gauge.now.fetch_sub(1, Ordering::SeqCst);
+            Ok(tonic::Response::new(request.into_inner()))
+        })
     }
 }
 
@@ -407,9 +458,10 @@ impl Service<http::Request<tonic::body::Body>> for EchoOnly {
     }
 
     fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+        let me = self.clone();
         Box::pin(async move {
             if req.uri().path() == format!("/{CATALOG}/EchoItem") {
-                Ok(Grpc::new(RawCodec).unary(Echo, req).await)
+                Ok(Grpc::new(RawCodec).unary(Echo(me), req).await)
             } else {
                 Ok(tonic::Status::unimplemented("no such method").into_http())
             }
@@ -418,8 +470,12 @@ impl Service<http::Request<tonic::body::Body>> for EchoOnly {
 }
 
 /// A tonic server on 127.0.0.1:0 serving [`EchoOnly`] and v1alpha server reflection for the
-/// catalog descriptors; stops when the returned sender is dropped.
-async fn start_reflection_server() -> Result<(SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+/// catalog descriptors, announcing `max_streams` as its SETTINGS_MAX_CONCURRENT_STREAMS when
+/// given; stops when the returned sender is dropped.
+async fn start_reflection_server(
+    delay: Duration,
+    max_streams: Option<u32>,
+) -> Result<(SocketAddr, tokio::sync::oneshot::Sender<()>, Arc<Gauge>)> {
     let set = std::fs::read(catalog_protoset()?)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -428,9 +484,14 @@ async fn start_reflection_server() -> Result<(SocketAddr, tokio::sync::oneshot::
         .register_encoded_file_descriptor_set(Box::leak(set.into_boxed_slice()))
         .build_v1alpha()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let gauge = Arc::new(Gauge::default());
     let router = tonic::transport::Server::builder()
+        .max_concurrent_streams(max_streams)
         .add_service(reflection)
-        .add_service(EchoOnly);
+        .add_service(EchoOnly {
+            delay,
+            gauge: Arc::clone(&gauge),
+        });
     tokio::spawn(async move {
         let _ = router
             .serve_with_incoming_shutdown(incoming, async {
@@ -438,12 +499,12 @@ async fn start_reflection_server() -> Result<(SocketAddr, tokio::sync::oneshot::
             })
             .await;
     });
-    Ok((addr, stop))
+    Ok((addr, stop, gauge))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idl_routes_without_protoset_use_server_reflection() -> Result<()> {
-    let (addr, stop) = start_reflection_server().await?;
+    let (addr, stop, _) = start_reflection_server(Duration::ZERO, None).await?;
     let api = format!(
         r#"name: reflected
 resources:
@@ -498,18 +559,136 @@ resources:
     // Cached: a second call (and bad JSON named by field) without another reflection fetch
     // is not observable from here, but must behave the same.
     let (status, err) = post(&g, "/echo", json!({"price": {"units": "1.5"}})).await?;
-    assert_eq!((status, &err["field"]), (400, &json!("requestBody.price.units")), "{err}");
+    assert_eq!(
+        (status, &err["field"]),
+        (400, &json!("requestBody.price.units")),
+        "{err}"
+    );
 
     // The descriptors know GetItem, the server does not: UNIMPLEMENTED → SERVICE_NOT_FOUND.
     let (status, err) = post(&g, "/get", json!({"id": 1})).await?;
-    assert_eq!((status, &err["code"]), (502, &json!("DUBBO_SERVICE_NOT_FOUND")), "{err}");
-    assert!(err["message"].as_str().unwrap_or("").contains("UNIMPLEMENTED"), "{err}");
+    assert_eq!(
+        (status, &err["code"]),
+        (502, &json!("DUBBO_SERVICE_NOT_FOUND")),
+        "{err}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("UNIMPLEMENTED"),
+        "{err}"
+    );
 
     // A service reflection does not know.
     let (status, err) = post(&g, "/missing-service", json!({})).await?;
-    assert_eq!((status, &err["code"]), (502, &json!("DUBBO_SERVICE_NOT_FOUND")), "{err}");
-    assert!(err["message"].as_str().unwrap_or("").contains("org.tianlu.Nope"), "{err}");
+    assert_eq!(
+        (status, &err["code"]),
+        (502, &json!("DUBBO_SERVICE_NOT_FOUND")),
+        "{err}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("org.tianlu.Nope"),
+        "{err}"
+    );
 
+    g.stop().await;
+    drop(stop);
+    Ok(())
+}
+
+fn echo_gateway_conf(addr: SocketAddr, streams: usize) -> (String, String) {
+    let api = format!(
+        r#"name: capped
+resources:
+  - path: /echo
+    methods:
+      - httpVerb: POST
+        integrationRequest:
+          requestType: grpc
+          url: tri://{addr}
+          interface: {CATALOG}
+          method: EchoItem
+"#
+    );
+    let conf = format!(
+        r#"static_resources:
+  listeners:
+    - name: test
+      protocol_type: HTTP
+      address:
+        socket_address: {{ address: 127.0.0.1, port: 0 }}
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+                - name: dgp.filter.http.apiconfig
+                  config: {{ path: api_config.yaml }}
+                - name: dgp.filter.http.dubboproxy
+                  config:
+                    dubboProxyConfig:
+                      max_concurrent_streams: {streams}
+              timeout: 30s
+"#
+    );
+    (conf, api)
+}
+
+/// Sends `n` concurrent echo requests through the gateway; all must succeed.
+async fn concurrent_echoes(g: &Gateway, n: usize) -> Result<()> {
+    let c = client();
+    let calls = (0..n).map(|i| {
+        let c = c.clone();
+        let url = g.url("/echo");
+        tokio::spawn(async move {
+            let resp = c.post(&url).json(&json!({"id": i + 1})).send().await?;
+            let status = resp.status().as_u16();
+            anyhow::Ok((status, resp.json::<Value>().await?))
+        })
+    });
+    for (i, r) in futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        let (status, body) = r??;
+        assert_eq!((status, body), (200, json!({"id": (i + 1).to_string()})));
+    }
+    Ok(())
+}
+
+/// `max_concurrent_streams` caps the calls open at once on the Triple connection: the server
+/// never sees more than the cap, though every call succeeds; and a server's own lower
+/// SETTINGS_MAX_CONCURRENT_STREAMS is respected the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triple_streams_per_connection_are_capped() -> Result<()> {
+    // The gateway's cap (4) below the server's (unlimited).
+    let (addr, stop, gauge) = start_reflection_server(Duration::from_millis(30), None).await?;
+    let (conf, api) = echo_gateway_conf(addr, 4);
+    let g = Gateway::start("idl-cap", &conf, &api).await?;
+    concurrent_echoes(&g, 40).await?;
+    assert_eq!(
+        gauge.max.load(Ordering::SeqCst),
+        4,
+        "calls at once on the server"
+    );
+    g.stop().await;
+    drop(stop);
+
+    // The server's limit (2) below the gateway's cap (256).
+    let (addr, stop, gauge) = start_reflection_server(Duration::from_millis(30), Some(2)).await?;
+    let (conf, api) = echo_gateway_conf(addr, 256);
+    let g = Gateway::start("idl-server-cap", &conf, &api).await?;
+    concurrent_echoes(&g, 40).await?;
+    assert_eq!(
+        gauge.max.load(Ordering::SeqCst),
+        2,
+        "calls at once on the server"
+    );
     g.stop().await;
     drop(stop);
     Ok(())

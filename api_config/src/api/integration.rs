@@ -112,7 +112,7 @@ pub(crate) fn read(
             cx.problem(
                 m.key_line("requestType"),
                 &m.child("requestType"),
-                format!("requestType {t} is not supported yet (dubbo, triple or grpc)"),
+                format!("requestType {t} is not supported yet (dubbo or triple)"),
             );
             None
         }
@@ -283,7 +283,8 @@ pub(crate) fn read(
     let facts = RouteFacts {
         path: route_path,
         path_params,
-        parameter_types: parameter_types.as_deref(),
+        // IDL routes have no Java signature (reported above when given).
+        parameter_types: parameter_types.as_deref().filter(|_| !idl),
         parameter_types_line: m.key_line("parameterTypes"),
         parameter_types_path: m.child("parameterTypes"),
         mapping_line: m.key_line("mappingParams"),

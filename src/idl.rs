@@ -27,6 +27,29 @@ use tianlu_protocol::triple::{
     ReflectionError, TripleEndpoint,
 };
 
+/// Every protoset file the configuration reads (listeners' `dubboProxyConfig.protoset` and IDL
+/// routes' `protoset`), once each: a change to one of them reloads like a change to conf.yaml.
+pub fn protoset_files(config: &tianlu_api_config::Config) -> Vec<std::path::PathBuf> {
+    let listeners = config
+        .bootstrap
+        .listeners
+        .iter()
+        .flat_map(|l| l.hcm.dubbo_proxy().protoset);
+    let routes = config
+        .apis
+        .iter()
+        .flat_map(|a| &a.routes)
+        .filter_map(|r| r.target.idl.as_ref())
+        .flat_map(|i| i.protosets.iter().cloned());
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for p in listeners.chain(routes) {
+        if !files.contains(&p.path) {
+            files.push(p.path);
+        }
+    }
+    files
+}
+
 /// Descriptors fetched by reflection, per cluster and service, shared by the routes of one
 /// runtime (a reload starts afresh).
 #[derive(Default)]

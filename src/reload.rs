@@ -52,6 +52,7 @@ fn stamp(path: &Path) -> Option<Stamp> {
 fn files_of(config: &Config) -> Vec<PathBuf> {
     let mut files = vec![config.file.clone()];
     files.extend(config.apis.iter().map(|a| a.file.clone()));
+    files.extend(crate::idl::protoset_files(config));
     files
 }
 
@@ -164,6 +165,14 @@ impl Reloader {
             if a.hcm.dubbo_proxy().connect_timeout != b.hcm.dubbo_proxy().connect_timeout {
                 out.push(format!(
                     "listener {}: timeout_config.connect_timeout",
+                    a.name
+                ));
+            }
+            if a.hcm.dubbo_proxy().max_concurrent_streams
+                != b.hcm.dubbo_proxy().max_concurrent_streams
+            {
+                out.push(format!(
+                    "listener {}: dubboProxyConfig.max_concurrent_streams",
                     a.name
                 ));
             }

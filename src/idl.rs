@@ -183,6 +183,13 @@ impl IdlPlan {
 
 fn reflection_error(e: ReflectionError) -> AttemptError {
     match e {
+        // Say that the status answered the reflection request (e.g. no reflection service).
+        ReflectionError::Call(CallError::Status { status, message }) => {
+            AttemptError::Call(CallError::Status {
+                status,
+                message: format!("server reflection: {message}"),
+            })
+        }
         ReflectionError::Call(e) => AttemptError::Call(e),
         ReflectionError::Server { .. } => AttemptError::Call(CallError::Status {
             status: Status::ServiceNotFound,

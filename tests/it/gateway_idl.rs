@@ -476,8 +476,18 @@ async fn start_reflection_server(
     delay: Duration,
     max_streams: Option<u32>,
 ) -> Result<(SocketAddr, tokio::sync::oneshot::Sender<()>, Arc<Gauge>)> {
+    start_server("127.0.0.1:0".parse()?, true, delay, max_streams).await
+}
+
+/// [`start_reflection_server`] on `at`, with or without the reflection service.
+async fn start_server(
+    at: SocketAddr,
+    with_reflection: bool,
+    delay: Duration,
+    max_streams: Option<u32>,
+) -> Result<(SocketAddr, tokio::sync::oneshot::Sender<()>, Arc<Gauge>)> {
     let set = std::fs::read(catalog_protoset()?)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = tokio::net::TcpListener::bind(at).await?;
     let addr = listener.local_addr()?;
     let incoming = tonic::transport::server::TcpIncoming::from(listener);
     let reflection = tonic_reflection::server::Builder::configure()
@@ -485,13 +495,16 @@ async fn start_reflection_server(
         .build_v1alpha()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let gauge = Arc::new(Gauge::default());
-    let router = tonic::transport::Server::builder()
-        .max_concurrent_streams(max_streams)
-        .add_service(reflection)
-        .add_service(EchoOnly {
-            delay,
-            gauge: Arc::clone(&gauge),
-        });
+    let echo = EchoOnly {
+        delay,
+        gauge: Arc::clone(&gauge),
+    };
+    let mut builder = tonic::transport::Server::builder().max_concurrent_streams(max_streams);
+    let router = if with_reflection {
+        builder.add_service(reflection).add_service(echo)
+    } else {
+        builder.add_service(echo)
+    };
     tokio::spawn(async move {
         let _ = router
             .serve_with_incoming_shutdown(incoming, async {
@@ -689,6 +702,52 @@ async fn triple_streams_per_connection_are_capped() -> Result<()> {
         2,
         "calls at once on the server"
     );
+    g.stop().await;
+    drop(stop);
+    Ok(())
+}
+
+/// Reflection failures are not cached: a provider that serves no reflection fails the call, and
+/// once the provider at that address serves it, the next call fetches the descriptors and works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_reflection_is_fetched_again() -> Result<()> {
+    let (addr, stop, _) = start_server("127.0.0.1:0".parse()?, false, Duration::ZERO, None).await?;
+    let (conf, api) = echo_gateway_conf(addr, 256);
+    let g = Gateway::start("idl-refetch", &conf, &api).await?;
+    let (status, err) = post(&g, "/echo", json!({"id": 5})).await?;
+    assert_eq!(
+        (status, &err["code"]),
+        (502, &json!("DUBBO_SERVICE_NOT_FOUND")),
+        "{err}"
+    );
+    assert!(
+        err["message"].as_str().unwrap_or("").contains("reflection"),
+        "{err}"
+    );
+
+    // The same address, now with reflection.
+    drop(stop);
+    let mut restarted = None;
+    for _ in 0..100 {
+        match start_server(addr, true, Duration::ZERO, None).await {
+            Ok(s) => {
+                restarted = Some(s);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let (_, stop, _) = restarted.context("rebinding the test server's port")?;
+    let mut last = (0, Value::Null);
+    for _ in 0..50 {
+        last = post(&g, "/echo", json!({"id": 5})).await?;
+        if last.0 == 200 {
+            break;
+        }
+        // The old connection may still be closing.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last, (200, json!({"id": "5"})));
     g.stop().await;
     drop(stop);
     Ok(())

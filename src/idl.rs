@@ -23,7 +23,7 @@ use tianlu_api_config::idl::{descriptor_source, DescriptorSource};
 use tianlu_api_config::{HashKey, HttpConnectionManager, MapTarget, Params, RequestView, Route};
 use tianlu_protocol::dubbo::{CallError, Status};
 use tianlu_protocol::triple::{
-    fetch_descriptor_pool, CallMeta, DescriptorPool, IdlCall, IdlCallError, IdlError,
+    fetch_descriptor_pool, CallMeta, DescriptorPool, IdlCall, IdlCallError, IdlError, JsonOptions,
     ReflectionError, TripleEndpoint,
 };
 
@@ -87,6 +87,7 @@ enum Source {
 pub struct IdlPlan {
     service: String,
     method: String,
+    json: JsonOptions,
     source: Source,
 }
 
@@ -113,17 +114,28 @@ impl IdlPlan {
             .clone()
             .ok_or("method: a requestType grpc route needs the rpc name")?;
         let listener = hcm.dubbo_proxy().protoset;
+        let j = idl.json;
+        let json = JsonOptions {
+            emit_defaults: j.emit_defaults,
+            proto_field_names: j.proto_field_names,
+            enums_as_numbers: j.enums_as_numbers,
+            int64_as_numbers: j.int64_as_numbers,
+            ignore_unknown_fields: j.ignore_unknown_fields,
+        };
         let source = match descriptor_source(&idl.protosets, &listener)
             .map_err(|e| format!("protoset: {e}"))?
         {
             DescriptorSource::Protosets(pool) => Source::Static(
-                IdlCall::new(&pool, &service, &method).map_err(|e| format!("method: {e}"))?,
+                IdlCall::new(&pool, &service, &method)
+                    .map_err(|e| format!("method: {e}"))?
+                    .with_json_options(json),
             ),
             DescriptorSource::Reflection => Source::Reflection(cache.entry(cluster, &service)),
         };
         Ok(Some(Arc::new(IdlPlan {
             service,
             method,
+            json,
             source,
         })))
     }
@@ -144,11 +156,16 @@ impl IdlPlan {
             Source::Static(call) => return Ok(call.clone()),
             Source::Reflection(cached) => cached,
         };
-        let mut slot = cached.pool.lock().await;
+        // Another call may be fetching: wait for it within this call's deadline.
+        let started = Instant::now();
+        let Ok(mut slot) = tokio::time::timeout(wait, cached.pool.lock()).await else {
+            return Err(AttemptError::Call(CallError::Timeout { after: wait }));
+        };
         let pool = match &*slot {
             Some(pool) => pool.clone(),
             None => {
-                let pool = fetch_descriptor_pool(endpoint, &[self.service.as_str()], wait)
+                let left = wait.saturating_sub(started.elapsed());
+                let pool = fetch_descriptor_pool(endpoint, &[self.service.as_str()], left)
                     .await
                     .map_err(reflection_error)?;
                 *slot = Some(pool.clone());
@@ -156,7 +173,7 @@ impl IdlPlan {
             }
         };
         match IdlCall::new(&pool, &self.service, &self.method) {
-            Ok(call) => Ok(call),
+            Ok(call) => Ok(call.with_json_options(self.json)),
             Err(e) => {
                 // Perhaps stale: fetch again next time.
                 *slot = None;

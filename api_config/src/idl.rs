@@ -31,6 +31,25 @@ pub struct IdlTarget {
     /// The route's own `protoset` files (the listener's `dubboProxyConfig.protoset` files are
     /// added to them). With none on either, descriptors come from server reflection.
     pub protosets: Vec<Protoset>,
+    /// `protobufJson`: how JSON maps to and from the messages.
+    pub json: ProtobufJson,
+}
+
+/// `integrationRequest.protobufJson` of an IDL route. All `false` by default: the canonical
+/// proto3 JSON mapping.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProtobufJson {
+    /// `emitDefaults`: write fields that hold their default value (`0`, `""`, `[]`).
+    pub emit_defaults: bool,
+    /// `protoFieldNames`: write the `.proto` field names instead of lowerCamel.
+    pub proto_field_names: bool,
+    /// `enumsAsNumbers`: write enums as numbers instead of names.
+    pub enums_as_numbers: bool,
+    /// `int64AsNumbers`: write 64-bit integers as JSON numbers instead of strings.
+    pub int64_as_numbers: bool,
+    /// `ignoreUnknownFields`: drop request fields the message does not have instead of
+    /// answering 400.
+    pub ignore_unknown_fields: bool,
 }
 
 /// Where an IDL route's descriptors come from.

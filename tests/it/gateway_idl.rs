@@ -137,6 +137,13 @@ fn java_api(plus: &Path) -> String {
     );
     api += &idl_route("/catalog/slow", "Slow", "\n        timeout: 500ms", "");
     api += &idl_route("/catalog/slow-long", "Slow", "", "");
+    // Other JSON options.
+    api += &idl_route(
+        "/catalog/item-raw",
+        "GetItem",
+        "",
+        "          protobufJson: { emitDefaults: true, protoFieldNames: true, enumsAsNumbers: true, int64AsNumbers: true, ignoreUnknownFields: true }\n",
+    );
     // A method the descriptors have (from a route-level protoset) but the provider lacks.
     api += &idl_route(
         "/catalog/delete",
@@ -246,6 +253,21 @@ async fn idl_routes_over_protosets_against_the_java_provider() -> Result<()> {
         found["byName"]["Kind of Blue"]["sku"],
         json!("9007199254740993")
     );
+
+    // The route's protobufJson options: defaults written, .proto names, numbers; unknown
+    // request fields dropped.
+    let (status, raw) = post(&g, "/catalog/item-raw", json!({"id": 3, "colour": "red"})).await?;
+    assert_eq!(status, 200, "{raw}");
+    for (key, want) in [
+        ("id", json!(3)),
+        ("category", json!(3)),
+        ("created_at", json!("2024-02-29T12:34:56.789Z")),
+        ("tags", json!([])),
+        ("sku", json!(0)),
+        ("available", json!(false)),
+    ] {
+        assert_eq!(raw[key], want, "{key} in {raw}");
+    }
 
     // The message mapped from a part of the body.
     let (status, echoed) = post(&g, "/catalog/wrapped", json!({"item": {"name": "x"}})).await?;

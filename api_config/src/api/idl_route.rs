@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::idl::{read_protosets, IdlTarget};
+use crate::idl::{read_protosets, IdlTarget, ProtobufJson};
 use crate::mapping::{MapTarget, Mapping};
 use crate::yaml::reader::{Ctx, MapView};
 
@@ -18,11 +18,13 @@ pub(crate) fn read(
     has_parameter_types: bool,
 ) -> Option<IdlTarget> {
     if !idl {
-        m.reject(
-            cx,
-            "protoset",
-            "protoset applies to protobuf IDL routes only (requestType: grpc)",
-        );
+        for key in ["protoset", "protobufJson"] {
+            m.reject(
+                cx,
+                key,
+                "applies to protobuf IDL routes only (requestType: grpc)",
+            );
+        }
         return None;
     }
     if has_parameter_types {
@@ -32,9 +34,23 @@ pub(crate) fn read(
             "requestType grpc routes take their types from the protobuf descriptors; remove parameterTypes",
         );
     }
-    Some(IdlTarget {
-        protosets: read_protosets(cx, m, "protoset", base),
-    })
+    let protosets = read_protosets(cx, m, "protoset", base);
+    let json = match m.map(cx, "protobufJson") {
+        Some(mut j) => {
+            let mut flag = |key: &'static str| j.bool(cx, key).unwrap_or(false);
+            let json = ProtobufJson {
+                emit_defaults: flag("emitDefaults"),
+                proto_field_names: flag("protoFieldNames"),
+                enums_as_numbers: flag("enumsAsNumbers"),
+                int64_as_numbers: flag("int64AsNumbers"),
+                ignore_unknown_fields: flag("ignoreUnknownFields"),
+            };
+            j.finish(cx);
+            json
+        }
+        None => ProtobufJson::default(),
+    };
+    Some(IdlTarget { protosets, json })
 }
 
 /// Mapping targets an IDL route cannot use.

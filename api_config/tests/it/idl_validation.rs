@@ -138,8 +138,15 @@ fn route_and_listener_protosets_load() {
         &[
             // Relative to the api_config file (api/), and a method named in lowerCamel.
             route("/own", &grpc("t.v1.Svc", "get", "          protoset: ../protos/t.protoset\n")),
-            // The listener's protoset only.
-            route("/listener", &grpc("t.v1.Svc", "Get", "")),
+            // The listener's protoset only, and JSON options.
+            route(
+                "/listener",
+                &grpc(
+                    "t.v1.Svc",
+                    "Get",
+                    "          protobufJson: { emitDefaults: true, int64AsNumbers: true }\n",
+                ),
+            ),
         ],
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -151,13 +158,17 @@ fn route_and_listener_protosets_load() {
         "{:?}",
         own.protosets[0].path
     );
-    assert!(routes[1]
-        .target
-        .idl
-        .as_ref()
-        .expect("IDL")
-        .protosets
-        .is_empty());
+    let listener = routes[1].target.idl.as_ref().expect("IDL");
+    assert!(listener.protosets.is_empty());
+    assert_eq!(
+        listener.json,
+        tianlu_api_config::idl::ProtobufJson {
+            emit_defaults: true,
+            int64_as_numbers: true,
+            ..Default::default()
+        }
+    );
+    assert_eq!(own.json, Default::default());
     assert_eq!(
         routes[1].target.protocol,
         Some(tianlu_api_config::Protocol::Triple)
@@ -214,6 +225,10 @@ fn bad_protosets_services_methods_and_keys_are_problems() {
                 "          requestType: grpc\n          url: dubbo://127.0.0.1:20880\n          interface: t.v1.Svc\n          method: Get\n",
             ),
             route(
+                "/json-options",
+                &grpc("t.v1.Svc", "Get", "          protobufJson: { emitDefault: true }\n"),
+            ),
+            route(
                 "/dubbo-route",
                 "          clusterName: tri\n          interface: a.B\n          method: c\n          protoset: ../protos/t.protoset\n",
             ),
@@ -221,7 +236,7 @@ fn bad_protosets_services_methods_and_keys_are_problems() {
     )
     .expect_err("problems");
     let got = problems(&err);
-    let want: [(&str, &str, &str); 6] = [
+    let want: [(&str, &str, &str); 7] = [
         (
             "resources[0].methods[0].integrationRequest.protoset[0]",
             "POST /missing-file",
@@ -248,7 +263,12 @@ fn bad_protosets_services_methods_and_keys_are_problems() {
             "disagree",
         ),
         (
-            "resources[5].methods[0].integrationRequest.protoset",
+            "resources[5].methods[0].integrationRequest.protobufJson.emitDefault",
+            "POST /json-options",
+            "unknown key",
+        ),
+        (
+            "resources[6].methods[0].integrationRequest.protoset",
             "POST /dubbo-route",
             "applies to protobuf IDL routes only",
         ),

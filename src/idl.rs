@@ -318,10 +318,22 @@ pub(crate) async fn call_idl_route(
         if left.is_zero() {
             return Err(AttemptError::Call(CallError::Timeout { after: remaining }));
         }
+        // Path parameters named like a field of the input message set that field.
+        let mut bound_message;
+        let (message, bound) = if params.is_empty() {
+            (message, Vec::new())
+        } else {
+            bound_message = message.clone();
+            let bound = call.bind_fields(&mut bound_message, params.iter());
+            (&bound_message, bound)
+        };
         match endpoint.call_idl(&call, message, meta, left).await {
             Ok(reply) => Ok(reply.json),
             Err(IdlCallError::Request(IdlError::InvalidJson { field, reason, .. })) => {
-                let field = if field.is_empty() {
+                let top = field.split(['.', '[']).next().unwrap_or_default();
+                let field = if let Some((param, _)) = bound.iter().find(|(_, f)| f == top) {
+                    format!("uri.{param}")
+                } else if field.is_empty() {
                     field_prefix.clone()
                 } else {
                     format!("{field_prefix}.{field}")

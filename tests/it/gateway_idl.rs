@@ -137,6 +137,18 @@ fn java_api(plus: &Path) -> String {
     );
     api += &idl_route("/catalog/slow", "Slow", "\n        timeout: 500ms", "");
     api += &idl_route("/catalog/slow-long", "Slow", "", "");
+    // A path parameter named like a field of the input message.
+    api += &format!(
+        r#"  - path: /catalog/items/:id
+    methods:
+      - httpVerb: GET
+        integrationRequest:
+          requestType: grpc
+          interface: {CATALOG}
+          method: GetItem
+          clusterName: catalog
+"#
+    );
     // Other JSON options.
     api += &idl_route(
         "/catalog/item-raw",
@@ -268,6 +280,20 @@ async fn idl_routes_over_protosets_against_the_java_provider() -> Result<()> {
     ] {
         assert_eq!(raw[key], want, "{key} in {raw}");
     }
+
+    // GET with the id from the path.
+    let resp = client().get(g.url("/catalog/items/2")).send().await?;
+    assert_eq!(resp.status(), 200);
+    let item: Value = resp.json().await?;
+    assert_eq!(
+        (&item["id"], &item["name"]),
+        (&json!("2"), &json!("Kind of Blue")),
+        "{item}"
+    );
+    let resp = client().get(g.url("/catalog/items/two")).send().await?;
+    assert_eq!(resp.status(), 400);
+    let err: Value = resp.json().await?;
+    assert_eq!(err["field"], "uri.id", "{err}");
 
     // The message mapped from a part of the body.
     let (status, echoed) = post(&g, "/catalog/wrapped", json!({"item": {"name": "x"}})).await?;

@@ -728,7 +728,7 @@ async fn concurrent_echoes(g: &Gateway, n: usize) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn triple_streams_per_connection_are_capped() -> Result<()> {
     // The gateway's cap (4) below the server's (unlimited).
-    let (addr, stop, gauge) = start_reflection_server(Duration::from_millis(30), None).await?;
+    let (addr, stop, gauge) = start_reflection_server(Duration::from_millis(100), None).await?;
     let (conf, api) = echo_gateway_conf(addr, 4);
     let g = Gateway::start("idl-cap", &conf, &api).await?;
     concurrent_echoes(&g, 40).await?;
@@ -741,7 +741,7 @@ async fn triple_streams_per_connection_are_capped() -> Result<()> {
     drop(stop);
 
     // The server's limit (2) below the gateway's cap (256).
-    let (addr, stop, gauge) = start_reflection_server(Duration::from_millis(30), Some(2)).await?;
+    let (addr, stop, gauge) = start_reflection_server(Duration::from_millis(100), Some(2)).await?;
     let (conf, api) = echo_gateway_conf(addr, 256);
     let g = Gateway::start("idl-server-cap", &conf, &api).await?;
     concurrent_echoes(&g, 40).await?;

@@ -83,7 +83,14 @@ pub async fn start_with_remote(config: &Config, remote: Arc<RemoteConfigs>) -> R
     if let Some(t) = connect_timeout {
         client.connect_timeout = t;
     }
-    let pool = Arc::new(ConnectionPool::new(client));
+    let triple_streams = config
+        .bootstrap
+        .listeners
+        .first()
+        .map_or(tianlu_protocol::triple::DEFAULT_MAX_STREAMS, |l| {
+            l.hcm.dubbo_proxy().max_concurrent_streams
+        });
+    let pool = Arc::new(ConnectionPool::new(client).with_triple_max_streams(triple_streams));
     let metrics = Arc::new(Metrics::default());
     let discovery = Arc::new(Discovery::new(Arc::clone(&pool), Arc::clone(&metrics)));
     let runtime = Runtime::build(config, &pool, &metrics, &discovery).await?;

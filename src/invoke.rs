@@ -7,7 +7,7 @@ use crate::filter::RequestCtx;
 use crate::metrics::RouteStats;
 use crate::runtime::{CallPlan, ListenerSite, Runtime};
 use crate::upstream::balance::hash_key;
-use crate::upstream::{Cluster, RetryBudget};
+use crate::upstream::{Client, Cluster, RetryBudget};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::Value as Json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tianlu_api_config::{
     HashKey, Lookup, MapSource, MappingError, MappingErrorKind, Params, RequestView, Route,
 };
@@ -104,6 +104,9 @@ async fn call_route(
     ctx: &mut RequestCtx,
     body: Body,
 ) -> Result<Response, GatewayError> {
+    if let Some(idl) = &plan.idl {
+        return crate::idl::call_idl_route(route, plan, idl, params, ctx, body).await;
+    }
     let query = ctx.uri.query().unwrap_or("");
     let headers = &ctx.headers;
     let header_of = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -307,7 +310,7 @@ fn check_client_type(
     }
 }
 
-fn mapping_error(e: MappingError) -> GatewayError {
+pub(crate) fn mapping_error(e: MappingError) -> GatewayError {
     match e.kind {
         MappingErrorKind::NotAllowed => GatewayError::Forbidden {
             reason: format!("{}: {}", e.field, e.reason),
@@ -316,7 +319,7 @@ fn mapping_error(e: MappingError) -> GatewayError {
     }
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
@@ -329,7 +332,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
     }
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Json, GatewayError> {
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Json, GatewayError> {
     serde_json::from_slice(bytes).map_err(|e| {
         GatewayError::bad_request(
             "requestBody",
@@ -352,6 +355,49 @@ async fn call(
     hash: Option<u64>,
     ctx: &mut RequestCtx,
 ) -> Result<RpcResponse, GatewayError> {
+    let target = crate::otel::CallTarget::from(invocation);
+    call_cluster(
+        plan,
+        (cluster, budget),
+        target,
+        hash,
+        ctx,
+        |client: Client, remaining| async move {
+            client
+                .call(invocation, remaining)
+                .await
+                .map_err(AttemptError::Call)
+        },
+    )
+    .await
+}
+
+/// How one attempt on one endpoint failed.
+pub(crate) enum AttemptError {
+    /// The provider call failed: counted against the endpoint; another endpoint is tried when
+    /// the call certainly did not reach this one.
+    Call(CallError),
+    /// The request cannot be sent (bad input found once the endpoint was known, an endpoint of
+    /// the wrong protocol): returned as is, not counted against the endpoint.
+    Local(GatewayError),
+}
+
+/// The pick loop: picks an endpoint of the route's cluster (by `hash` for hash policies), runs
+/// `attempt` on its client with the time left of the route deadline, records the outcome for
+/// balancing and outlier detection, and fails over within `retries` when an attempt certainly
+/// did not reach a provider.
+pub(crate) async fn call_cluster<T, F, Fut>(
+    plan: &CallPlan,
+    (cluster, budget): (&Cluster, &RetryBudget),
+    target: crate::otel::CallTarget<'_>,
+    hash: Option<u64>,
+    ctx: &mut RequestCtx,
+    mut attempt: F,
+) -> Result<T, GatewayError>
+where
+    F: FnMut(Client, Duration) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AttemptError>>,
+{
     let deadline = Instant::now() + plan.deadline;
     let snapshot = cluster.snapshot();
     let mut tried: Vec<usize> = Vec::new();
@@ -371,11 +417,14 @@ async fn call(
                 after: plan.deadline,
             });
         }
-        let attempt = crate::otel::Attempt::begin(&ctx.extensions);
-        let result = endpoint.client.call(invocation, remaining).await;
-        if let Some(a) = attempt {
-            let error = result.as_ref().err().map(ToString::to_string);
-            a.end(&mut ctx.extensions, &endpoint.id, invocation, error);
+        let span = crate::otel::Attempt::begin(&ctx.extensions);
+        let result = attempt(endpoint.client.clone(), remaining).await;
+        if let Some(a) = span {
+            let error = result.as_ref().err().map(|e| match e {
+                AttemptError::Call(c) => c.to_string(),
+                AttemptError::Local(l) => l.to_string(),
+            });
+            a.end(&mut ctx.extensions, &endpoint.id, &target, error);
         }
         match result {
             Ok(resp) => {
@@ -383,7 +432,8 @@ async fn call(
                 snapshot.record(i, false);
                 return Ok(resp);
             }
-            Err(err) => {
+            Err(AttemptError::Local(err)) => return Err(err),
+            Err(AttemptError::Call(err)) => {
                 endpoint.stats.errors.fetch_add(1, Ordering::Relaxed);
                 let transport = matches!(
                     err,

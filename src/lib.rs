@@ -27,6 +27,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod gateway;
+pub mod idl;
 pub mod invoke;
 pub mod metrics;
 pub mod otel;

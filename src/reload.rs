@@ -65,6 +65,7 @@ fn files_of(config: &Config) -> Vec<PathBuf> {
             .map(|a| a.file.clone())
             .filter(|f| !f.to_string_lossy().starts_with("nacos://")),
     );
+    files.extend(crate::idl::protoset_files(config));
     files
 }
 
@@ -243,6 +244,14 @@ impl Reloader {
             if a.hcm.dubbo_proxy().connect_timeout != b.hcm.dubbo_proxy().connect_timeout {
                 out.push(format!(
                     "listener {}: timeout_config.connect_timeout",
+                    a.name
+                ));
+            }
+            if a.hcm.dubbo_proxy().max_concurrent_streams
+                != b.hcm.dubbo_proxy().max_concurrent_streams
+            {
+                out.push(format!(
+                    "listener {}: dubboProxyConfig.max_concurrent_streams",
                     a.name
                 ));
             }

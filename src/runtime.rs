@@ -89,6 +89,8 @@ pub struct CallPlan {
     /// For routes generated from a registry: the method's declared signatures (the body is
     /// read against them instead of a mapping).
     pub signatures: Option<Vec<Vec<String>>>,
+    /// `requestType: grpc`: the protobuf IDL call (descriptors from protosets or reflection).
+    pub idl: Option<Arc<crate::idl::IdlPlan>>,
 }
 
 /// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
@@ -259,6 +261,7 @@ impl Runtime {
         let mut adapters: Vec<Arc<AdapterFeed>> = Vec::new();
         let mut waits: Vec<(Arc<Feed>, Duration)> = Vec::new();
         let mut listeners = Vec::new();
+        let reflection = crate::idl::ReflectionCache::default();
         for l in &config.bootstrap.listeners {
             let chain = filter::build_chain(&l.hcm.http_filters)
                 .map_err(|m| err(format!("listener {}: {m}", l.name)))?;
@@ -432,7 +435,10 @@ impl Runtime {
                 .map_err(|m| err(format!("route {label}: {m}")))?;
                 let chain = filter::build_chain(&route.filters)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
+                let idl = crate::idl::IdlPlan::build(route, &l.hcm, &cluster_name, &reflection)
+                    .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
+                    idl,
                     chain,
                     stats: metrics.route(&l.name, &label),
                     label,

@@ -110,6 +110,7 @@ impl Config {
             }
         }
         problems.extend(cluster_problems(&bootstrap, &apis));
+        problems.extend(crate::idl::idl_problems(&bootstrap, &apis));
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }

@@ -44,6 +44,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod idl;
 pub mod mapping;
 pub mod params;
 pub(crate) mod path;

@@ -215,6 +215,30 @@ impl ServerSpan {
     }
 }
 
+/// What an attempt calls, for its client span.
+#[derive(Debug, Clone, Copy)]
+pub struct CallTarget<'a> {
+    /// The Dubbo interface or protobuf service.
+    pub service: &'a str,
+    /// The method (the target of a generic `$invoke`).
+    pub method: &'a str,
+    /// The Dubbo group.
+    pub group: Option<&'a str>,
+    /// The Dubbo version.
+    pub version: Option<&'a str>,
+}
+
+impl<'a> From<&'a Invocation> for CallTarget<'a> {
+    fn from(inv: &'a Invocation) -> Self {
+        CallTarget {
+            service: &inv.service,
+            method: inv.generic_target_method().unwrap_or(&inv.method),
+            group: inv.group.as_deref(),
+            version: inv.version.as_deref(),
+        }
+    }
+}
+
 impl Attempt {
     /// Starts timing an attempt, when the request has a server span.
     pub fn begin(extensions: &http::Extensions) -> Option<Attempt> {
@@ -231,7 +255,7 @@ impl Attempt {
         self,
         extensions: &mut http::Extensions,
         endpoint: &str,
-        invocation: &Invocation,
+        target: &CallTarget<'_>,
         error: Option<String>,
     ) {
         let Some(server) = extensions.get_mut::<ServerSpan>() else {
@@ -241,22 +265,19 @@ impl Attempt {
         if !server.context.sampled() {
             return;
         }
-        let method = invocation
-            .generic_target_method()
-            .unwrap_or(&invocation.method)
-            .to_owned();
+        let method = target.method.to_owned();
         let mut attributes = vec![
             KeyValue::string("rpc.system", "apache_dubbo"),
-            KeyValue::string("rpc.service", invocation.service.clone()),
+            KeyValue::string("rpc.service", target.service.to_owned()),
             KeyValue::string("rpc.method", method.clone()),
             KeyValue::string("server.address", endpoint),
             KeyValue::int("tianlu.attempt", i64::from(server.attempts)),
         ];
-        if let Some(g) = &invocation.group {
-            attributes.push(KeyValue::string("tianlu.dubbo.group", g.clone()));
+        if let Some(g) = target.group {
+            attributes.push(KeyValue::string("tianlu.dubbo.group", g.to_owned()));
         }
-        if let Some(v) = &invocation.version {
-            attributes.push(KeyValue::string("tianlu.dubbo.version", v.clone()));
+        if let Some(v) = target.version {
+            attributes.push(KeyValue::string("tianlu.dubbo.version", v.to_owned()));
         }
         let status = error.map(|message| Status {
             message,
@@ -267,7 +288,7 @@ impl Attempt {
             span_id: self.span_id.to_vec(),
             trace_state: server.trace_state.clone().unwrap_or_default(),
             parent_span_id: server.context.span_id.to_vec(),
-            name: format!("{}/{method}", invocation.service),
+            name: format!("{}/{method}", target.service),
             kind: kind::CLIENT,
             start_time_unix_nano: self.start_unix_nanos,
             end_time_unix_nano: self

@@ -32,6 +32,14 @@ impl Client {
         }
     }
 
+    /// The Triple endpoint, for calls only Triple can make (protobuf IDL methods).
+    pub fn triple(&self) -> Option<&TripleEndpoint> {
+        match self {
+            Client::Triple(e) => Some(e),
+            Client::Dubbo(_) => None,
+        }
+    }
+
     /// Calls in flight.
     pub fn in_flight(&self) -> usize {
         match self {

@@ -13,6 +13,7 @@ use tianlu_protocol::triple::{TripleConfig, TripleEndpoint};
 /// Shared provider connections.
 pub struct ConnectionPool {
     config: ClientConfig,
+    triple_max_streams: usize,
     clients: Mutex<HashMap<(SocketAddr, Protocol), Client>>,
 }
 
@@ -22,8 +23,16 @@ impl ConnectionPool {
     pub fn new(config: ClientConfig) -> Self {
         ConnectionPool {
             config,
+            triple_max_streams: tianlu_protocol::triple::DEFAULT_MAX_STREAMS,
             clients: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same pool with at most `n` streams open at once on each Triple connection
+    /// (`dubboProxyConfig.max_concurrent_streams`).
+    pub fn with_triple_max_streams(mut self, n: usize) -> Self {
+        self.triple_max_streams = n.max(1);
+        self
     }
 
     /// The client for `addr` speaking `protocol`, created on first use. Called when snapshots
@@ -36,9 +45,13 @@ impl ConnectionPool {
         map.entry((addr, protocol))
             .or_insert_with(|| match protocol {
                 Protocol::Dubbo => Client::Dubbo(Endpoint::new(addr, self.config.clone())),
-                Protocol::Triple => {
-                    Client::Triple(TripleEndpoint::new(addr, TripleConfig::from(&self.config)))
-                }
+                Protocol::Triple => Client::Triple(TripleEndpoint::new(
+                    addr,
+                    TripleConfig {
+                        max_concurrent_streams: self.triple_max_streams,
+                        ..TripleConfig::from(&self.config)
+                    },
+                )),
             })
             .clone()
     }

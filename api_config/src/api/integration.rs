@@ -82,6 +82,7 @@ pub(crate) fn read(
     method_line: usize,
     route_path: &str,
     path_params: &[String],
+    base: &std::path::Path,
 ) -> Integration {
     let empty = Node {
         line: method_line,
@@ -92,6 +93,7 @@ pub(crate) fn read(
     }
     let mut m = MapView::new(cx, node.unwrap_or(&empty), path);
 
+    let mut idl = false;
     let request_type = match m
         .string(cx, "requestType")
         .as_deref()
@@ -101,7 +103,12 @@ pub(crate) fn read(
         None => None,
         Some("dubbo") => Some(Protocol::Dubbo),
         Some("triple" | "tri") => Some(Protocol::Triple),
-        Some(t @ ("http" | "grpc")) => {
+        Some("grpc") => {
+            // Protobuf IDL over Triple (gRPC is the same wire).
+            idl = true;
+            Some(Protocol::Triple)
+        }
+        Some(t @ "http") => {
             cx.problem(
                 m.key_line("requestType"),
                 &m.child("requestType"),
@@ -113,7 +120,7 @@ pub(crate) fn read(
             cx.problem(
                 m.key_line("requestType"),
                 &m.child("requestType"),
-                format!("unknown requestType {t:?} (use dubbo or triple)"),
+                format!("unknown requestType {t:?} (use dubbo, triple or grpc)"),
             );
             None
         }
@@ -143,7 +150,13 @@ pub(crate) fn read(
     }
     let route_protocol = protocol_key.or(request_type);
     if let Some(s) = m.string(cx, "serialization") {
-        if !s.eq_ignore_ascii_case("hessian2") {
+        if idl && !s.eq_ignore_ascii_case("protobuf") {
+            cx.problem(
+                m.key_line("serialization"),
+                &m.child("serialization"),
+                format!("serialization {s:?} does not fit requestType grpc (protobuf)"),
+            );
+        } else if !idl && !s.eq_ignore_ascii_case("hessian2") {
             cx.problem(
                 m.key_line("serialization"),
                 &m.child("serialization"),
@@ -201,6 +214,7 @@ pub(crate) fn read(
             }
         }
     }
+    let idl_target = crate::api::idl_route::read(cx, &mut m, idl, base, parameter_types.is_some());
     let retries = m
         .uint(cx, "retries", 100)
         .and_then(|r| u32::try_from(r).ok());
@@ -268,7 +282,8 @@ pub(crate) fn read(
     let facts = RouteFacts {
         path: route_path,
         path_params,
-        parameter_types: parameter_types.as_deref(),
+        // IDL routes have no Java signature (reported above when given).
+        parameter_types: parameter_types.as_deref().filter(|_| !idl),
         parameter_types_line: m.key_line("parameterTypes"),
         parameter_types_path: m.child("parameterTypes"),
         mapping_line: m.key_line("mappingParams"),
@@ -278,6 +293,9 @@ pub(crate) fn read(
     };
     let mapping_node = m.get("mappingParams");
     let mapping = mapping::compile(cx, mapping_node, &m.child("mappingParams"), &facts);
+    if idl_target.is_some() {
+        crate::api::idl_route::check_mapping(cx, &m, &mapping);
+    }
     if interface.is_none() && !mapping.maps(MapTarget::Interface) {
         cx.problem(
             m.line(),
@@ -312,6 +330,7 @@ pub(crate) fn read(
             parameter_types,
             retries,
             split,
+            idl: idl_target,
         },
         mapping,
         response,

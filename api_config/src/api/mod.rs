@@ -4,6 +4,7 @@
 //! Accepted with a warning (documented pixiu no-ops): resource `id`, method `resourcePath`,
 //! `inboundRequest.requestBody`, `inboundRequest.uri`, inbound parameter `type`, `definitions`.
 
+mod idl_route;
 mod integration;
 pub mod route;
 pub mod split;
@@ -331,6 +332,7 @@ fn read_method(
         m.line(),
         &res.path,
         &pattern.param_names,
+        &res.base,
     );
     m.finish(cx);
     cx.route = None;

@@ -85,6 +85,9 @@ pub struct Target {
     /// `split` (tianlu extension): canary and weighted routing to other clusters, groups or
     /// versions.
     pub split: Vec<crate::api::split::SplitRule>,
+    /// `requestType: grpc`: a protobuf IDL call (`interface` = the protobuf service, `method` =
+    /// the rpc), with the route's `protoset` files.
+    pub idl: Option<crate::idl::IdlTarget>,
 }
 
 /// `integrationRequest.response` (tianlu extension): how the result is turned into JSON.

@@ -104,6 +104,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default `retries` (Dubbo's default: up to 2 more attempts, only when nothing reached the provider).
 pub const DEFAULT_RETRIES: u32 = 2;
+/// Default `dubboProxyConfig.max_concurrent_streams`.
+pub const DEFAULT_MAX_STREAMS: usize = tianlu_protocol::triple::DEFAULT_MAX_STREAMS;
 
 /// One `http_filters[]` entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,6 +188,13 @@ pub struct DubboProxyConfig {
     pub retries: u32,
     /// `registries`: where routes without `clusterName` or `url` find their providers.
     pub registries: Vec<super::registry::RegistryConfig>,
+    /// `protoset`: descriptor sets for this listener's `requestType: grpc` routes (added to each
+    /// route's own `protoset`), relative to conf.yaml.
+    pub protoset: Vec<crate::idl::Protoset>,
+    /// `max_concurrent_streams` (default 256): most calls in flight on one Triple connection;
+    /// more wait for a free stream within their deadline. The first listener's value applies to
+    /// every Triple connection, read at start.
+    pub max_concurrent_streams: usize,
 }
 
 /// `dgp.filter.http.cors` config.
@@ -358,7 +367,7 @@ pub(crate) fn read(cx: &mut Ctx, node: &Node, path: &str, base: &Path) -> Option
                 }
             }
         }
-        DUBBO_PROXY_FILTER => read_dubbo_proxy(cx, &mut c).map(HttpFilterConfig::DubboProxy),
+        DUBBO_PROXY_FILTER => read_dubbo_proxy(cx, &mut c, base).map(HttpFilterConfig::DubboProxy),
         CORS_FILTER => {
             let cors = CorsConfig {
                 allow_origin: m_list(cx, &mut c, "allow_origin"),
@@ -466,13 +475,15 @@ fn m_list(cx: &mut Ctx, m: &mut MapView<'_>, key: &'static str) -> Vec<String> {
         .collect()
 }
 
-fn read_dubbo_proxy(cx: &mut Ctx, c: &mut MapView<'_>) -> Option<DubboProxyConfig> {
+fn read_dubbo_proxy(cx: &mut Ctx, c: &mut MapView<'_>, base: &Path) -> Option<DubboProxyConfig> {
     let mut out = DubboProxyConfig {
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         request_timeout: DEFAULT_REQUEST_TIMEOUT,
         load_balance: None,
         retries: DEFAULT_RETRIES,
         registries: Vec::new(),
+        protoset: Vec::new(),
+        max_concurrent_streams: DEFAULT_MAX_STREAMS,
     };
     c.reject(cx, "auto_resolve", "auto_resolve is not supported");
     let Some(mut d) = c.map(cx, "dubboProxyConfig") else {
@@ -481,7 +492,18 @@ fn read_dubbo_proxy(cx: &mut Ctx, c: &mut MapView<'_>) -> Option<DubboProxyConfi
     if let Some(reg) = d.get("registries") {
         out.registries = super::registry::read_registries(cx, reg, &d.child("registries"));
     }
-    d.reject(cx, "protoset", "protoset (Triple/IDL) is not supported yet");
+    out.protoset = crate::idl::read_protosets(cx, &mut d, "protoset", base);
+    if let Some(n) = d.uint(cx, "max_concurrent_streams", 1_000_000) {
+        if n == 0 {
+            cx.problem(
+                d.key_line("max_concurrent_streams"),
+                &d.child("max_concurrent_streams"),
+                "must be at least 1",
+            );
+        } else {
+            out.max_concurrent_streams = usize::try_from(n).unwrap_or(DEFAULT_MAX_STREAMS);
+        }
+    }
     if let Some(mut t) = d.map(cx, "timeout_config") {
         out.connect_timeout = t
             .duration(cx, "connect_timeout")

@@ -108,6 +108,8 @@ impl HttpConnectionManager {
                 load_balance: None,
                 retries: filter::DEFAULT_RETRIES,
                 registries: Vec::new(),
+                protoset: Vec::new(),
+                max_concurrent_streams: filter::DEFAULT_MAX_STREAMS,
             })
     }
 }

@@ -21,6 +21,7 @@ use h2::{RecvStream, SendStream};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Version};
 use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -97,7 +98,17 @@ pub struct TripleConfig {
     /// Plain gRPC servers may answer frequent PINGs with a GOAWAY (grpc-java and grpc-go permit
     /// one per 5 minutes by default); the connection is then simply remade.
     pub keepalive: Option<Duration>,
+    /// Most streams (calls, reflection sessions) open at once on the connection (default
+    /// [`DEFAULT_MAX_STREAMS`]; at least 1). Further calls wait for a stream to finish, within
+    /// their own deadline, before anything is sent. The provider's own
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` applies too, when lower: HTTP/2 holds streams over it
+    /// back until one closes.
+    pub max_concurrent_streams: usize,
 }
+
+/// Default of [`TripleConfig::max_concurrent_streams`]: Dubbo 3.3 providers have been seen to
+/// send corrupt HTTP/2 headers with around a thousand concurrent streams on one connection.
+pub const DEFAULT_MAX_STREAMS: usize = 256;
 
 impl Default for TripleConfig {
     fn default() -> Self {
@@ -110,6 +121,7 @@ impl Default for TripleConfig {
             stream_window: 1024 * 1024,
             connection_window: 8 * 1024 * 1024,
             keepalive: Some(Duration::from_secs(60)),
+            max_concurrent_streams: DEFAULT_MAX_STREAMS,
         }
     }
 }
@@ -177,6 +189,8 @@ struct Inner {
     addr: SocketAddr,
     cfg: TripleConfig,
     link: Reconnect<Conn>,
+    /// One permit per stream allowed open at once (`max_concurrent_streams`).
+    streams: Arc<Semaphore>,
 }
 
 /// One HTTP/2 connection: the request handle, and the driver task's liveness.
@@ -214,8 +228,14 @@ impl TripleEndpoint {
     /// An endpoint for `addr`; nothing is connected until the first call.
     pub fn new(addr: SocketAddr, cfg: TripleConfig) -> Self {
         let link = Reconnect::new(addr, cfg.backoff_initial, cfg.backoff_max);
+        let streams = Arc::new(Semaphore::new(cfg.max_concurrent_streams.max(1)));
         TripleEndpoint {
-            inner: Arc::new(Inner { addr, cfg, link }),
+            inner: Arc::new(Inner {
+                addr,
+                cfg,
+                link,
+                streams,
+            }),
         }
     }
 
@@ -243,6 +263,28 @@ impl TripleEndpoint {
     /// anything else still uses it.
     pub fn handles(&self) -> usize {
         Arc::strong_count(&self.inner)
+    }
+
+    /// Streams open (or being opened) right now, at most
+    /// [`TripleConfig::max_concurrent_streams`].
+    pub fn open_streams(&self) -> usize {
+        self.inner.cfg.max_concurrent_streams.max(1) - self.inner.streams.available_permits()
+    }
+
+    /// Waits, at most `wait`, for a stream slot (`max_concurrent_streams`).
+    async fn stream_permit(
+        &self,
+        wait: Duration,
+        deadline: Duration,
+    ) -> Result<OwnedSemaphorePermit, CallError> {
+        match tokio::time::timeout(wait, Arc::clone(&self.inner.streams).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(CallError::Unavailable {
+                addr: self.inner.addr,
+                reason: "the endpoint is shutting down",
+            }),
+            Err(_) => Err(CallError::Timeout { after: deadline }),
+        }
     }
 
     /// Closes the current connection (calls in flight fail with
@@ -324,6 +366,10 @@ impl TripleEndpoint {
                 })
             }
         }
+        // Wait for a stream slot within the deadline; nothing is sent while waiting.
+        let _permit = self
+            .stream_permit(timeout.saturating_sub(start.elapsed()), timeout)
+            .await?;
         let remaining = timeout.saturating_sub(start.elapsed());
         let work = async {
             let (response, _send) = self.start_stream(head, Some(framed)).await?;
@@ -350,8 +396,11 @@ impl TripleEndpoint {
         meta: &CallMeta,
     ) -> Result<GrpcStream, CallError> {
         let head = self.request_head(service, method, meta, None)?;
+        // The caller bounds the whole session; the slot wait is bounded the same way.
+        let permit = self.stream_permit(Duration::MAX, Duration::MAX).await?;
         let (response, send) = self.start_stream(head, None).await?;
         Ok(GrpcStream {
+            _permit: permit,
             addr: self.inner.addr,
             max: self.inner.cfg.max_message,
             send,
@@ -575,6 +624,7 @@ async fn connect(addr: SocketAddr, cfg: &TripleConfig) -> Result<Conn, CallError
 
 /// A response being read: the head, then messages, then trailers.
 pub(crate) struct GrpcStream {
+    _permit: OwnedSemaphorePermit,
     addr: SocketAddr,
     max: usize,
     send: SendStream<Bytes>,

@@ -98,6 +98,17 @@ pub fn load_protoset(bytes: &[u8]) -> Result<DescriptorPool, IdlError> {
     Ok(pool)
 }
 
+/// Decodes several protosets into one pool. A file (by name) already in the pool is kept: the
+/// first set that has it wins.
+pub fn load_protosets<B: AsRef<[u8]>>(sets: &[B]) -> Result<DescriptorPool, IdlError> {
+    let mut pool = DescriptorPool::global();
+    for set in sets {
+        pool.decode_file_descriptor_set(set.as_ref())
+            .map_err(|e| IdlError::Descriptors(e.to_string()))?;
+    }
+    Ok(pool)
+}
+
 /// One unary method of a protobuf service, ready to turn JSON into requests and replies into
 /// JSON.
 #[derive(Debug, Clone)]
@@ -175,6 +186,48 @@ impl IdlCall {
     /// The reply message type.
     pub fn output(&self) -> MessageDescriptor {
         self.method.output()
+    }
+
+    /// Sets top-level fields of the request JSON from text values, such as path parameters:
+    /// each `(name, value)` whose name is a singular field of the input message (`.proto` name
+    /// or JSON name) replaces that field in `request` (a `null` request becomes an object).
+    /// Values stay strings, which the protobuf JSON mapping accepts for numbers, 64-bit integers,
+    /// enums, bytes and the string-shaped well-known types; `true` / `false` become booleans for
+    /// bool fields. Returns, per bound value, its name and the field's JSON name. A request that
+    /// is not an object is left alone.
+    pub fn bind_fields<'a>(
+        &self,
+        request: &mut Json,
+        values: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Vec<(String, String)> {
+        let input = self.input();
+        if request.is_null() {
+            *request = Json::Object(serde_json::Map::new());
+        }
+        let Json::Object(map) = request else {
+            return Vec::new();
+        };
+        let mut bound = Vec::new();
+        for (name, value) in values {
+            let Some(field) = input
+                .get_field_by_name(name)
+                .or_else(|| input.get_field_by_json_name(name))
+            else {
+                continue;
+            };
+            if field.is_list() || field.is_map() {
+                continue;
+            }
+            let json = match (field.kind(), value) {
+                (prost_reflect::Kind::Bool, "true") => Json::Bool(true),
+                (prost_reflect::Kind::Bool, "false") => Json::Bool(false),
+                _ => Json::String(value.to_string()),
+            };
+            map.remove(field.name());
+            map.insert(field.json_name().to_string(), json);
+            bound.push((name.to_string(), field.json_name().to_string()));
+        }
+        bound
     }
 
     /// The protobuf encoding of the request given as JSON. `null` means an empty message.
@@ -413,6 +466,43 @@ mod tests {
             json!({"user_name": "", "id": 0})
         );
         assert_eq!(call.encode_request(&Json::Null).unwrap(), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn text_values_bind_to_fields() {
+        let call = IdlCall::new(&pool(), "t.S", "GetThing").unwrap();
+        let mut request = json!({"user_name": "body", "id": "1"});
+        let bound = call.bind_fields(
+            &mut request,
+            [
+                ("userName", "path"),
+                ("id", "42"),
+                ("nope", "x"),
+                ("at", "1970-01-01T00:00:01Z"),
+            ],
+        );
+        assert_eq!(
+            bound,
+            [
+                ("userName".to_string(), "userName".to_string()),
+                ("id".to_string(), "id".to_string()),
+                ("at".to_string(), "at".to_string())
+            ]
+        );
+        assert_eq!(
+            request,
+            json!({"id": "42", "userName": "path", "at": "1970-01-01T00:00:01Z"})
+        );
+        let bytes = call.encode_request(&request).unwrap();
+        assert_eq!(
+            call.decode_reply(&bytes).unwrap(),
+            json!({"userName": "path", "id": "42", "at": "1970-01-01T00:00:01Z"})
+        );
+        let mut null = Json::Null;
+        call.bind_fields(&mut null, [("id", "7")]);
+        assert_eq!(null, json!({"id": "7"}));
+        let mut list = json!([1]);
+        assert!(call.bind_fields(&mut list, [("id", "7")]).is_empty());
     }
 
     #[test]

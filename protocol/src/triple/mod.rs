@@ -56,10 +56,12 @@ pub mod wrapper;
 
 pub use client::{
     grpc_timeout, CallMeta, RawCall, RawReply, TripleConfig, TripleEndpoint, CONTENT_TYPE,
-    TRI_EXCEPTION_CODE,
+    DEFAULT_MAX_STREAMS, TRI_EXCEPTION_CODE,
 };
 pub use frame::{FrameDecoder, FrameError, DEFAULT_MAX_MESSAGE};
-pub use idl::{load_protoset, IdlCall, IdlCallError, IdlError, IdlReply, JsonOptions};
+pub use idl::{
+    load_protoset, load_protosets, IdlCall, IdlCallError, IdlError, IdlReply, JsonOptions,
+};
 /// Descriptor types of the JSON mapping, re-exported so callers need no direct dependency.
 pub use prost_reflect::{DescriptorPool, MessageDescriptor};
 pub use reflection::{

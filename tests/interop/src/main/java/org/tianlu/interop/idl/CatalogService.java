@@ -16,4 +16,7 @@ public interface CatalogService {
 
     /** Seeded items whose name contains the query, in the given categories, at most limit. */
     SearchReply search(SearchRequest request);
+
+    /** Sleeps {@code millis}, then returns item 3. */
+    Item slow(SlowRequest request);
 }

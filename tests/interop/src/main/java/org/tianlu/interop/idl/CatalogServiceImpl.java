@@ -93,6 +93,16 @@ public final class CatalogServiceImpl implements CatalogService {
     }
 
     @Override
+    public Item slow(SlowRequest request) {
+        try {
+            Thread.sleep(Math.max(0, request.getMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return items.get(3L);
+    }
+
+    @Override
     public SearchReply search(SearchRequest request) {
         List<Item> found = new ArrayList<>();
         for (Item item : items.values()) {

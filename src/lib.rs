@@ -25,6 +25,7 @@ pub mod admin;
 pub mod cli;
 pub mod error;
 pub mod filter;
+pub mod forward;
 pub mod gateway;
 pub mod invoke;
 pub mod metrics;

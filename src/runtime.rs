@@ -73,6 +73,8 @@ pub struct CallPlan {
     pub stats: Arc<RouteStats>,
     /// The route's own filters (run after the listener's).
     pub chain: Chain,
+    /// For `requestType: http` / `triple-json` routes: the request is forwarded, not invoked.
+    pub forward: Option<crate::forward::ForwardPlan>,
 }
 
 /// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
@@ -231,6 +233,7 @@ impl Runtime {
                         let scheme = match protocol {
                             Protocol::Dubbo => "dubbo",
                             Protocol::Triple => "tri",
+                            Protocol::Http => "http",
                         };
                         let key = format!("{scheme}://{host}:{port}");
                         match clusters.get(&key) {
@@ -268,7 +271,11 @@ impl Runtime {
                 let cluster_name = cluster.name.clone();
                 let chain = filter::build_chain(&route.filters)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
+                let https = l.protocol == tianlu_api_config::ListenerProtocol::Https;
+                let forward = crate::forward::ForwardPlan::of(route, https, pool)
+                    .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
+                    forward,
                     chain,
                     stats: metrics.route(&l.name, &label),
                     label,

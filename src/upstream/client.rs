@@ -1,5 +1,6 @@
 //! One provider connection, whatever protocol the provider speaks: a multiplexed Dubbo2
-//! connection or a multiplexed Triple (HTTP/2) connection. Both answer the same
+//! connection, a multiplexed Triple (HTTP/2) connection, or pooled HTTP/1.1 keep-alive
+//! connections of a plain HTTP upstream (used by forwarding routes only). Both answer the same
 //! [`Invocation`] with the same [`RpcResponse`] and [`CallError`], so balancing, failover,
 //! error mapping and response shaping do not care which one a call used.
 
@@ -17,6 +18,8 @@ pub enum Client {
     Dubbo(Endpoint),
     /// Triple over HTTP/2.
     Triple(TripleEndpoint),
+    /// A plain HTTP service (`protocol: http`); takes forwarded requests, never Dubbo calls.
+    Http(crate::forward::HttpEndpoint),
 }
 
 impl Client {
@@ -29,6 +32,10 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.call(invocation, timeout).await,
             Client::Triple(e) => e.call(invocation, timeout).await,
+            Client::Http(e) => Err(CallError::Unavailable {
+                addr: e.addr(),
+                reason: "the endpoint speaks plain HTTP, not Dubbo",
+            }),
         }
     }
 
@@ -37,6 +44,7 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.in_flight(),
             Client::Triple(e) => e.in_flight(),
+            Client::Http(e) => e.in_flight(),
         }
     }
 
@@ -45,6 +53,7 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.is_connected(),
             Client::Triple(e) => e.is_connected(),
+            Client::Http(e) => e.is_connected(),
         }
     }
 
@@ -53,6 +62,7 @@ impl Client {
         match self {
             Client::Dubbo(_) => Protocol::Dubbo,
             Client::Triple(_) => Protocol::Triple,
+            Client::Http(_) => Protocol::Http,
         }
     }
 
@@ -61,6 +71,7 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.addr(),
             Client::Triple(e) => e.addr(),
+            Client::Http(e) => e.addr(),
         }
     }
 }

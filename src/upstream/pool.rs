@@ -1,8 +1,10 @@
 //! The pool of provider connections, keyed by address and protocol: one multiplexed,
 //! self-reconnecting [`Client`] per provider, shared by every cluster that lists it and kept
-//! across reloads.
+//! across reloads. Plain HTTP keep-alive pools (for `http` endpoints and for Triple JSON
+//! passthrough to `tri` endpoints) are kept per address beside them.
 
 use super::client::Client;
+use crate::forward::HttpEndpoint;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -14,6 +16,7 @@ use tianlu_protocol::triple::{TripleConfig, TripleEndpoint};
 pub struct ConnectionPool {
     config: ClientConfig,
     clients: Mutex<HashMap<(SocketAddr, Protocol), Client>>,
+    http: Mutex<HashMap<SocketAddr, HttpEndpoint>>,
 }
 
 impl ConnectionPool {
@@ -23,6 +26,7 @@ impl ConnectionPool {
         ConnectionPool {
             config,
             clients: Mutex::new(HashMap::new()),
+            http: Mutex::new(HashMap::new()),
         }
     }
 
@@ -39,7 +43,20 @@ impl ConnectionPool {
                 Protocol::Triple => {
                     Client::Triple(TripleEndpoint::new(addr, TripleConfig::from(&self.config)))
                 }
+                Protocol::Http => Client::Http(self.http(addr)),
             })
+            .clone()
+    }
+
+    /// The HTTP/1.1 keep-alive pool for `addr` (an `http` endpoint, or a `tri` endpoint's
+    /// HTTP/JSON side), created on first use.
+    pub fn http(&self, addr: SocketAddr) -> HttpEndpoint {
+        let mut map = self
+            .http
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(addr)
+            .or_insert_with(|| HttpEndpoint::new(addr, self.config.connect_timeout))
             .clone()
     }
 
@@ -50,5 +67,14 @@ impl ConnectionPool {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.retain(|key, _| in_use.contains(key));
+        drop(map);
+        self.http
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|addr, _| {
+                in_use
+                    .iter()
+                    .any(|(a, p)| a == addr && matches!(p, Protocol::Http | Protocol::Triple))
+            });
     }
 }

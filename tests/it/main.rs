@@ -5,6 +5,7 @@
 mod balancing;
 mod cli;
 mod filters;
+mod gateway_http;
 mod gateway_java;
 mod gateway_triple;
 mod listener;

@@ -71,10 +71,10 @@ fn method_and_resource_errors() {
     let cases: Vec<Case> = vec![
         ("no interface or method", with(&[("interface: com.example.UserService", "group: g"), ("method: getUser", "version: v")]), vec![(6, format!("{IR}.interface"), "missing required key (or map opt.interface from the request)"), (6, format!("{IR}.method"), "missing required key (or map opt.method from the request)")]),
         ("bad interface name", with(&[("com.example.UserService", "com.example.User-Service")]), vec![(7, format!("{IR}.interface"), "is not a Java interface name")]),
-        ("http request type", with(&[("clusterName: c", "requestType: http\n          clusterName: c")]), vec![(6, format!("{IR}.requestType"), "requestType http is not supported yet (dubbo or triple)")]),
+        ("grpc request type", with(&[("clusterName: c", "requestType: grpc\n          clusterName: c")]), vec![(6, format!("{IR}.requestType"), "requestType grpc is not supported yet (dubbo, triple, http or triple-json)")]),
         ("protocol disagrees", with(&[("clusterName: c", "requestType: triple\n          protocol: dubbo\n          clusterName: c")]), vec![(7, format!("{IR}.protocol"), "protocol and requestType disagree")]),
         ("url scheme disagrees", with(&[("clusterName: c", "requestType: triple\n          url: dubbo://127.0.0.1:20880")]), vec![(7, format!("{IR}.url"), "the url scheme and the route's protocol/requestType disagree")]),
-        ("http backend", with(&[("clusterName: c", "requestType: http\n          clusterName: c")]), vec![(6, format!("{IR}.requestType"), "requestType http is not supported yet")]),
+        ("http backend keys on a dubbo route", with(&[("clusterName: c", "clusterName: c\n          host: h:1")]), vec![(7, format!("{IR}.host"), "host/path/schema are for HTTP backends; set requestType: http")]),
         ("paramTypes", with(&[("method: getUser", "method: getUser\n          paramTypes: [long]")]), vec![(9, format!("{IR}.paramTypes"), "use parameterTypes")]),
         ("unknown key with suggestion", with(&[("clusterName: c", "clusterName: c\n          clustername: d")]), vec![(7, format!("{IR}.clustername"), "unknown key \"clustername\"; did you mean \"clusterName\"?")]),
         ("cluster and url", with(&[("clusterName: c", "clusterName: c\n          url: dubbo://h:1")]), vec![(7, format!("{IR}.url"), "set either clusterName or url, not both")]),

@@ -340,7 +340,12 @@ for sc, prov, title in panels:
                 fh.write(f"{r['conc']} {r['r']['rps']:.1f}\n")
         plots.append(f"'{f}' using 1:2 with linespoints {styles[system]} title '{SYS_NAME[system]}'")
     gp.append(f"set title '{title}'")
-    gp.append("plot " + ", ".join(plots) if plots else "plot 1/0 notitle")
+    if plots:
+        gp.append("plot " + ", ".join(plots))
+    else:  # a scenario this run did not measure: an empty, labelled panel
+        gp.append("set label 1 'not measured in this run' at graph 0.5, 0.5 center")
+        gp.append("plot [1:1024] [100:1000] 10 notitle")
+        gp.append("unset label 1")
 gp.append("unset multiplot")
 script = os.path.join(work, "plot.gp")
 open(script, "w").write("\n".join(gp) + "\n")

@@ -108,10 +108,31 @@ fn upstream_request(
             ctx.method.clone(),
             target::http_target(&fwd.forward, ctx.uri.path(), query, params),
         ),
-        ForwardKind::TripleJson => (
-            Method::POST,
-            target::triple_target(&fwd.interface, &fwd.method, query),
-        ),
+        ForwardKind::TripleJson => {
+            let method = match &fwd.forward.method_param {
+                None => fwd.method.as_str(),
+                Some(name) => {
+                    let m = params.get(name).unwrap_or("");
+                    let java_name = m
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+                        && m.chars()
+                            .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+                    if !java_name {
+                        return Err(GatewayError::bad_request(
+                            format!("uri.{name}"),
+                            format!("{m:?} is not a Java method name"),
+                        ));
+                    }
+                    m
+                }
+            };
+            (
+                Method::POST,
+                target::triple_target(&fwd.interface, method, query),
+            )
+        }
     };
     let mut headers = ctx.headers.clone();
     headers::strip_hop_by_hop(&mut headers);

@@ -106,6 +106,7 @@ mod tests {
             kind: ForwardKind::Http,
             path,
             prefix_segments: prefix,
+            method_param: None,
         }
     }
 

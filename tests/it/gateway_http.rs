@@ -294,6 +294,16 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
     assert_eq!(resp.headers()["content-type"], "application/octet-stream");
     assert_eq!(resp.bytes().await?.as_ref(), &[0u8, 1, 2, 255]);
 
+    // A declared body over the listener's limit (64 KiB here) is refused before anything is sent.
+    let resp = c
+        .post(g.url("/echo"))
+        .body(vec![b'x'; 70_000])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await?;
+    assert_eq!(body["code"], "PAYLOAD_TOO_LARGE", "{body}");
+
     // The request body streams: the backend sees the first chunk before the client sends the
     // second one.
     let (tx, rx) = mpsc::channel::<Bytes>(4);
@@ -416,6 +426,14 @@ resources:
           clusterName: tri
           interface: org.tianlu.interop.TypesService
           method: concat
+  - path: /tj/types/:method
+    methods:
+      - httpVerb: POST
+        integrationRequest:
+          requestType: triple-json
+          clusterName: tri
+          interface: org.tianlu.interop.TypesService
+          method: "{{method}}"
   - path: /tj/fail
     methods:
       - httpVerb: POST
@@ -471,6 +489,31 @@ async fn triple_json_passthrough_to_the_java_provider() -> Result<()> {
         .json()
         .await?;
     assert_eq!(v, json!("tianlu"));
+
+    // The method from the route path: one route for the whole interface.
+    let v: Value = c
+        .post(g.url("/tj/types/echoString"))
+        .json(&json!("via path"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(v, json!("via path"));
+    let resp = c
+        .post(g.url("/tj/types/no-such%20name"))
+        .json(&json!(1))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 400);
+    let v: Value = resp.json().await?;
+    assert_eq!(v["field"], "uri.method", "{v}");
+    // A method the interface does not have: the provider's own 404 passes through.
+    let resp = c
+        .post(g.url("/tj/types/nope"))
+        .json(&json!(1))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 404);
 
     // A business exception: the provider's status and JSON pass through.
     let resp = c

@@ -62,6 +62,9 @@ pub struct Forward {
     /// For routes ending in `/**`: how many route segments come before it. The request path
     /// after that many segments is appended to `path` (a prefix route).
     pub prefix_segments: Option<usize>,
+    /// `requestType: triple-json` with `method: ":name"` / `"{name}"`: the method is the route's
+    /// path parameter of that name, checked to be a Java method name on each request.
+    pub method_param: Option<String>,
 }
 
 /// Keys that only mean something for Dubbo calls.
@@ -175,6 +178,7 @@ pub(crate) fn read(
     };
     let mut path = None;
     let mut direct = None;
+    let mut method_param = None;
     match kind {
         ForwardKind::Http => {
             for key in ["interface", "method", "group", "version"] {
@@ -266,6 +270,22 @@ pub(crate) fn read(
             }
             target.interface = m.req_string(cx, "interface");
             target.method = m.req_string(cx, "method");
+            let param = target.method.as_deref().and_then(|v| {
+                v.strip_prefix(':')
+                    .or_else(|| v.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            });
+            if let Some(name) = param {
+                if path_params.iter().any(|p| p == name) {
+                    method_param = Some(name.to_owned());
+                } else {
+                    cx.problem(
+                        m.key_line("method"),
+                        &m.child("method"),
+                        format!("{name:?} is not a parameter of the route path"),
+                    );
+                }
+                target.method = None;
+            }
             target.group = m.string(cx, "group").filter(|s| !s.is_empty());
             target.version = m.string(cx, "version").filter(|s| !s.is_empty());
             for (key, value) in [("interface", &target.interface), ("method", &target.method)] {
@@ -333,6 +353,7 @@ pub(crate) fn read(
             kind,
             path,
             prefix_segments,
+            method_param,
         }),
     }
 }

@@ -83,6 +83,23 @@ fn reads_http_and_triple_json_routes() {
         None
     );
 
+    let by_path = with(
+        TRI,
+        &[
+            ("path: /tj/users", "path: /tj/users/{m}"),
+            ("method: getUser", "method: \"{m}\""),
+        ],
+    );
+    let (api, _) = ApiConfig::from_yaml_str(&by_path, "api.yaml").expect("valid");
+    assert_eq!(
+        api.routes[0]
+            .forward
+            .as_ref()
+            .and_then(|f| f.method_param.as_deref()),
+        Some("m")
+    );
+    assert_eq!(api.routes[0].target.method, None);
+
     let (api, _) = ApiConfig::from_yaml_str(TRI, "api.yaml").expect("valid");
     let r = &api.routes[0];
     assert_eq!(
@@ -113,6 +130,7 @@ fn forwarding_route_errors() {
         ("unknown key", with(HTTP, &[("path: /users/:id", "path: /users/:id\n          hosts: x")]), vec![(9, format!("{IR}.hosts"), "did you mean \"host\"?")]),
         ("triple-json without target", with(TRI, &[("          interface: org.example.UserService\n          method: getUser\n", "")]), vec![(6, format!("{IR}.interface"), "missing required key"), (6, format!("{IR}.method"), "missing required key")]),
         ("triple-json bad method", with(TRI, &[("method: getUser", "method: a.b")]), vec![(9, format!("{IR}.method"), "is not a Java method name")]),
+        ("triple-json method from an unknown path param", with(TRI, &[("method: getUser", "method: \":m\"")]), vec![(9, format!("{IR}.method"), "\"m\" is not a parameter of the route path")]),
         ("triple-json dubbo url", with(TRI, &[("clusterName: tri", "url: dubbo://h:1")]), vec![(7, format!("{IR}.url"), "needs a Triple provider: tri://host:port")]),
         ("triple-json http keys", with(TRI, &[("method: getUser", "method: getUser\n          path: /x")]), vec![(10, format!("{IR}.path"), "path is for requestType http")]),
         ("triple-json mapping", with(TRI, &[("method: getUser", "method: getUser\n          mappingParams: []")]), vec![(10, format!("{IR}.mappingParams"), "requestType triple-json forwards the request as it is")]),

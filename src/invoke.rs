@@ -81,7 +81,10 @@ pub async fn serve(
     let (ran, reply) = plan.chain.request(ctx).await;
     let mut resp = match reply {
         Some(resp) => resp,
-        None => match call_route(route, plan, &params, ctx, body).await {
+        None => match match &plan.forward {
+            Some(fwd) => crate::forward::serve(route, plan, fwd, &params, ctx, body).await,
+            None => call_route(route, plan, &params, ctx, body).await,
+        } {
             Ok(resp) => resp,
             Err(err) => {
                 if err.status().is_server_error() {

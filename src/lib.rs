@@ -10,6 +10,8 @@
 //!  runtime.rs       route lookup (api_config route table) → 404 / 405 / 406
 //!    ▼
 //!  invoke.rs        parameter mapping → Java-typed hessian arguments → Invocation
+//!    │  (forward/   requestType http / triple-json: the request itself, streamed over
+//!    │              pooled HTTP/1.1 keep-alive connections to the picked endpoint)
 //!    ▼
 //!  upstream/        cluster snapshot → balancer → multiplexed Dubbo connection, failover,
 //!    │              outlier ejection, health checks
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod forward;
 pub mod gateway;
 pub mod idl;
 pub mod invoke;

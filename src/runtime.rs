@@ -91,6 +91,8 @@ pub struct CallPlan {
     pub signatures: Option<Vec<Vec<String>>>,
     /// `requestType: grpc`: the protobuf IDL call (descriptors from protosets or reflection).
     pub idl: Option<Arc<crate::idl::IdlPlan>>,
+    /// For `requestType: http` / `triple-json` routes: the request is forwarded, not invoked.
+    pub forward: Option<crate::forward::ForwardPlan>,
 }
 
 /// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
@@ -376,6 +378,7 @@ impl Runtime {
                         let scheme = match protocol {
                             Protocol::Dubbo => "dubbo",
                             Protocol::Triple => "tri",
+                            Protocol::Http => "http",
                         };
                         let key = format!("{scheme}://{host}:{port}");
                         match clusters.get(&key) {
@@ -437,8 +440,12 @@ impl Runtime {
                     .map_err(|m| err(format!("route {label}: {m}")))?;
                 let idl = crate::idl::IdlPlan::build(route, &l.hcm, &cluster_name, &reflection)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
+                let https = l.protocol == tianlu_api_config::ListenerProtocol::Https;
+                let forward = crate::forward::ForwardPlan::of(route, https, pool)
+                    .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
                     idl,
+                    forward,
                     chain,
                     stats: metrics.route(&l.name, &label),
                     label,

@@ -216,6 +216,28 @@ fn cluster_problems(bootstrap: &Bootstrap, apis: &[ApiConfig]) -> Vec<Problem> {
                     });
                 }
             }
+            if let (None, Some(c)) = (
+                r.target.protocol,
+                bootstrap.clusters.iter().find(|c| &c.name == name),
+            ) {
+                if let Some(e) = c
+                    .endpoints
+                    .iter()
+                    .find(|e| e.protocol == crate::Protocol::Http)
+                {
+                    problems.push(Problem {
+                        file: api.file.clone(),
+                        line: Some(line).filter(|l| *l > 0),
+                        key_path: key_path.clone(),
+                        route: Some(r.label()),
+                        message: format!(
+                            "cluster {name:?} has a plain HTTP endpoint ({}:{}) but the route \
+                             makes Dubbo calls; set requestType: http to forward to it",
+                            e.address.address, e.address.port
+                        ),
+                    });
+                }
+            }
             if name.is_empty() || names.contains(&name.as_str()) {
                 continue;
             }

@@ -52,6 +52,7 @@ pub mod router;
 pub(crate) mod yaml;
 
 pub use allow::AllowList;
+pub use api::forward::{Forward, ForwardKind, PathPart};
 pub use api::route::{Backend, Inbound, InboundParam, ResponseOptions, Route, RouteSource, Target};
 pub use api::ApiConfig;
 pub use bootstrap::cluster::{

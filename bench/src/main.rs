@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! tlbench dubbo   --addr A --scenario echo|pojo [--service S] [--method-echo M] [--pojo FILE]
-//!                 [--concurrency N] [--duration S] [--rate R] [--warmup S]          direct Dubbo2 client -> provider (the ceiling)
+//!                 [--concurrency N] [--duration S] [--rate R] [--warmup S] [--protocol dubbo|tri]
+//!                                                             direct Dubbo2 or Triple client -> provider (the ceiling)
 //! tlbench codec   --pojo FILE [--iterations N] [--dump DIR]   hessian2 encode+decode throughput
 //! tlbench startup --port P [--repeat N] -- CMD ARGS...        exec -> port accepting, in ms
 //! tlbench conns   --addr A --count N --path P [--hold S]      hold N idle keep-alive connections
@@ -22,6 +23,27 @@ use tianlu_protocol::dubbo::{
 };
 use tianlu_protocol::hessian2::{ClassDef, List, Map, Value};
 use tianlu_protocol::invocation::Invocation;
+use tianlu_protocol::triple::{TripleConfig, TripleEndpoint};
+
+/// The direct client: the gateway's own Dubbo2 or Triple connection.
+#[derive(Clone)]
+enum Direct {
+    Dubbo(Endpoint),
+    Tri(TripleEndpoint),
+}
+
+impl Direct {
+    async fn call(
+        &self,
+        inv: &Invocation,
+        timeout: Duration,
+    ) -> Result<RpcResponse, tianlu_protocol::dubbo::CallError> {
+        match self {
+            Direct::Dubbo(e) => e.call(inv, timeout).await,
+            Direct::Tri(e) => e.call(inv, timeout).await,
+        }
+    }
+}
 
 fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -178,9 +200,19 @@ fn dubbo_load(opts: &Opts) -> Result<()> {
     let secs: f64 = opts.num("duration", 5.0)?;
     let warmup: f64 = opts.num("warmup", 1.0)?;
     let rate: f64 = opts.num("rate", 0.0)?;
+    let protocol = opts.get("protocol").unwrap_or("dubbo").to_string();
+    if !matches!(protocol.as_str(), "dubbo" | "tri") {
+        bail!("--protocol must be dubbo or tri");
+    }
     let rt = runtime()?;
     let out = rt.block_on(async move {
-        let ep = Endpoint::new(addr, ClientConfig::default());
+        let ep = match protocol.as_str() {
+            "tri" => Direct::Tri(TripleEndpoint::new(
+                addr,
+                TripleConfig::from(&ClientConfig::default()),
+            )),
+            _ => Direct::Dubbo(Endpoint::new(addr, ClientConfig::default())),
+        };
         let timeout = Duration::from_secs(5);
         // Check the answer before measuring; a provider may open its port before its services
         // are exported, so retry for a while.

@@ -58,6 +58,7 @@ impl FeedKey {
             name.push_str(match p {
                 Protocol::Dubbo => "#dubbo",
                 Protocol::Triple => "#tri",
+                Protocol::Http => "#http",
             });
         }
         name

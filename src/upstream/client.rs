@@ -1,5 +1,6 @@
 //! One provider connection, whatever protocol the provider speaks: a multiplexed Dubbo2
-//! connection or a multiplexed Triple (HTTP/2) connection. Both answer the same
+//! connection, a multiplexed Triple (HTTP/2) connection, or pooled HTTP/1.1 keep-alive
+//! connections of a plain HTTP upstream (used by forwarding routes only). Both answer the same
 //! [`Invocation`] with the same [`RpcResponse`] and [`CallError`], so balancing, failover,
 //! error mapping and response shaping do not care which one a call used.
 
@@ -17,6 +18,8 @@ pub enum Client {
     Dubbo(Endpoint),
     /// Triple over HTTP/2.
     Triple(TripleEndpoint),
+    /// A plain HTTP service (`protocol: http`); takes forwarded requests, never Dubbo calls.
+    Http(crate::forward::HttpEndpoint),
 }
 
 impl Client {
@@ -29,6 +32,10 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.call(invocation, timeout).await,
             Client::Triple(e) => e.call(invocation, timeout).await,
+            Client::Http(e) => Err(CallError::Unavailable {
+                addr: e.addr(),
+                reason: "the endpoint speaks plain HTTP, not Dubbo",
+            }),
         }
     }
 
@@ -36,7 +43,7 @@ impl Client {
     pub fn triple(&self) -> Option<&TripleEndpoint> {
         match self {
             Client::Triple(e) => Some(e),
-            Client::Dubbo(_) => None,
+            Client::Dubbo(_) | Client::Http(_) => None,
         }
     }
 
@@ -45,6 +52,7 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.in_flight(),
             Client::Triple(e) => e.in_flight(),
+            Client::Http(e) => e.in_flight(),
         }
     }
 
@@ -53,6 +61,7 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.is_connected(),
             Client::Triple(e) => e.is_connected(),
+            Client::Http(e) => e.is_connected(),
         }
     }
 
@@ -61,6 +70,8 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.close(),
             Client::Triple(e) => e.close(),
+            // Idle keep-alive connections close when the endpoint is dropped.
+            Client::Http(_) => {}
         }
     }
 
@@ -69,6 +80,7 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.handles(),
             Client::Triple(e) => e.handles(),
+            Client::Http(e) => e.handles(),
         }
     }
 
@@ -77,6 +89,7 @@ impl Client {
         match self {
             Client::Dubbo(_) => Protocol::Dubbo,
             Client::Triple(_) => Protocol::Triple,
+            Client::Http(_) => Protocol::Http,
         }
     }
 
@@ -85,6 +98,7 @@ impl Client {
         match self {
             Client::Dubbo(e) => e.addr(),
             Client::Triple(e) => e.addr(),
+            Client::Http(e) => e.addr(),
         }
     }
 }

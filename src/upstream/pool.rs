@@ -1,8 +1,10 @@
 //! The pool of provider connections, keyed by address and protocol: one multiplexed,
 //! self-reconnecting [`Client`] per provider, shared by every cluster that lists it and kept
-//! across reloads.
+//! across reloads. Plain HTTP keep-alive pools (for `http` endpoints and for Triple JSON
+//! passthrough to `tri` endpoints) are kept per address beside them.
 
 use super::client::Client;
+use crate::forward::HttpEndpoint;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -15,6 +17,7 @@ pub struct ConnectionPool {
     config: ClientConfig,
     triple_max_streams: usize,
     clients: Mutex<HashMap<(SocketAddr, Protocol), Client>>,
+    http: Mutex<HashMap<SocketAddr, HttpEndpoint>>,
 }
 
 impl ConnectionPool {
@@ -25,6 +28,7 @@ impl ConnectionPool {
             config,
             triple_max_streams: tianlu_protocol::triple::DEFAULT_MAX_STREAMS,
             clients: Mutex::new(HashMap::new()),
+            http: Mutex::new(HashMap::new()),
         }
     }
 
@@ -52,6 +56,7 @@ impl ConnectionPool {
                         ..TripleConfig::from(&self.config)
                     },
                 )),
+                Protocol::Http => Client::Http(self.http(addr)),
             })
             .clone()
     }
@@ -73,6 +78,18 @@ impl ConnectionPool {
         });
     }
 
+    /// The HTTP/1.1 keep-alive pool for `addr` (an `http` endpoint, or a `tri` endpoint's
+    /// HTTP/JSON side), created on first use.
+    pub fn http(&self, addr: SocketAddr) -> HttpEndpoint {
+        let mut map = self
+            .http
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(addr)
+            .or_insert_with(|| HttpEndpoint::new(addr, self.config.connect_timeout))
+            .clone()
+    }
+
     /// Drops pooled clients that no cluster uses any more (`in_use` lists the live ones).
     pub fn retain(&self, in_use: &[(SocketAddr, Protocol)]) {
         let mut map = self
@@ -80,5 +97,14 @@ impl ConnectionPool {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.retain(|key, _| in_use.contains(key));
+        drop(map);
+        self.http
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|addr, _| {
+                in_use
+                    .iter()
+                    .any(|(a, p)| a == addr && matches!(p, Protocol::Http | Protocol::Triple))
+            });
     }
 }

@@ -6,6 +6,7 @@ mod balancing;
 mod cli;
 mod discovery;
 mod filters;
+mod gateway_http;
 mod gateway_idl;
 mod gateway_java;
 mod gateway_triple;

@@ -17,6 +17,8 @@ pub(crate) struct Integration {
     pub(crate) allow_interfaces: AllowList,
     pub(crate) allow_classes: AllowList,
     pub(crate) cluster_site: Option<(usize, String)>,
+    /// Set for routes that forward the HTTP request (`requestType: http` / `triple-json`).
+    pub(crate) forward: Option<super::forward::Forward>,
 }
 
 /// Parses `dubbo://host:port`, `tri://host:port`, `host:port` or `[v6]:port`; the protocol is
@@ -93,13 +95,18 @@ pub(crate) fn read(
     }
     let mut m = MapView::new(cx, node.unwrap_or(&empty), path);
 
-    let mut idl = false;
-    let request_type = match m
+    let request_type = m
         .string(cx, "requestType")
         .as_deref()
-        .map(str::to_ascii_lowercase)
+        .map(str::to_ascii_lowercase);
+    if let Some(kind) = request_type
         .as_deref()
+        .and_then(super::forward::ForwardKind::parse)
     {
+        return super::forward::read(cx, m, kind, route_path, path_params);
+    }
+    let mut idl = false;
+    let request_type = match request_type.as_deref() {
         None => None,
         Some("dubbo") => Some(Protocol::Dubbo),
         Some("triple" | "tri") => Some(Protocol::Triple),
@@ -108,19 +115,11 @@ pub(crate) fn read(
             idl = true;
             Some(Protocol::Triple)
         }
-        Some(t @ "http") => {
-            cx.problem(
-                m.key_line("requestType"),
-                &m.child("requestType"),
-                format!("requestType {t} is not supported yet (dubbo or triple)"),
-            );
-            None
-        }
         Some(t) => {
             cx.problem(
                 m.key_line("requestType"),
                 &m.child("requestType"),
-                format!("unknown requestType {t:?} (use dubbo, triple or grpc)"),
+                format!("unknown requestType {t:?} (use dubbo, triple, grpc, http or triple-json)"),
             );
             None
         }
@@ -128,7 +127,15 @@ pub(crate) fn read(
     let protocol_key = match m.string(cx, "protocol") {
         None => None,
         Some(p) => match Protocol::parse(&p) {
-            Some(found) => Some(found),
+            Some(found @ (Protocol::Dubbo | Protocol::Triple)) => Some(found),
+            Some(Protocol::Http) => {
+                cx.problem(
+                    m.key_line("protocol"),
+                    &m.child("protocol"),
+                    "protocol http is not a Dubbo protocol; set requestType: http instead",
+                );
+                None
+            }
             None => {
                 cx.problem(
                     m.key_line("protocol"),
@@ -169,7 +176,7 @@ pub(crate) fn read(
         m.reject(
             cx,
             key,
-            "HTTP backends (host/path/schema) are not supported yet; use a Dubbo target",
+            "host/path/schema are for HTTP backends; set requestType: http",
         );
     }
     m.reject(
@@ -337,6 +344,7 @@ pub(crate) fn read(
         allow_interfaces,
         allow_classes,
         cluster_site,
+        forward: None,
     }
 }
 

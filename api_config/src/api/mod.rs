@@ -4,6 +4,7 @@
 //! Accepted with a warning (documented pixiu no-ops): resource `id`, method `resourcePath`,
 //! `inboundRequest.requestBody`, `inboundRequest.uri`, inbound parameter `type`, `definitions`.
 
+pub mod forward;
 mod idl_route;
 mod integration;
 pub mod route;
@@ -358,5 +359,6 @@ fn read_method(
         },
         pattern,
         cluster_site: ir.cluster_site,
+        forward: ir.forward,
     });
 }

@@ -146,6 +146,10 @@ pub struct Route {
     /// Route filters (resource `filters`, then method `filters`; a method's filter replaces an
     /// enclosing one of the same name), run after the listener's chain.
     pub filters: Vec<crate::bootstrap::filter::HttpFilter>,
+    /// For `requestType: http` / `triple-json`: the request is forwarded, not turned into a
+    /// Dubbo call (`target` then only holds the backend, protocol, retries and, for
+    /// triple-json, interface/method/group/version).
+    pub forward: Option<crate::api::forward::Forward>,
     pub(crate) pattern: PathPattern,
     pub(crate) cluster_site: Option<(usize, String)>,
 }

@@ -148,7 +148,7 @@ pub struct OutlierDetection {
 /// One provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    /// `protocol`: `dubbo` (default) or `tri`.
+    /// `protocol`: `dubbo` (default), `tri` or `http`.
     pub protocol: Protocol,
     /// `ID`.
     pub id: Option<String>,
@@ -167,14 +167,17 @@ pub enum Protocol {
     Dubbo,
     /// Triple, Dubbo 3's gRPC-compatible protocol over HTTP/2 (`tri`, `triple`).
     Triple,
+    /// Plain HTTP/1.1 (`http`): endpoints of `requestType: http` routes.
+    Http,
 }
 
 impl Protocol {
-    /// Parses `dubbo`, `tri` or `triple` (any case).
+    /// Parses `dubbo`, `tri`, `triple` or `http` (any case).
     pub fn parse(name: &str) -> Option<Protocol> {
         match name.to_ascii_lowercase().as_str() {
             "dubbo" => Some(Protocol::Dubbo),
             "tri" | "triple" => Some(Protocol::Triple),
+            "http" => Some(Protocol::Http),
             _ => None,
         }
     }
@@ -286,7 +289,7 @@ fn read_endpoint(cx: &mut Ctx, node: &Node, path: &str) -> Option<Endpoint> {
             None => cx.problem(
                 e.key_line("protocol"),
                 &e.child("protocol"),
-                format!("unknown endpoint protocol {p:?} (use dubbo or tri)"),
+                format!("unknown endpoint protocol {p:?} (use dubbo, tri or http)"),
             ),
         }
     }

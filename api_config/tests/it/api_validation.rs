@@ -94,18 +94,6 @@ fn method_and_resource_errors() {
             vec![(7, format!("{IR}.interface"), "is not a Java interface name")],
         ),
         (
-            "http request type",
-            with(&[(
-                "clusterName: c",
-                "requestType: http\n          clusterName: c",
-            )]),
-            vec![(
-                6,
-                format!("{IR}.requestType"),
-                "requestType http is not supported yet (dubbo or triple)",
-            )],
-        ),
-        (
             "protocol disagrees",
             with(&[(
                 "clusterName: c",
@@ -130,15 +118,12 @@ fn method_and_resource_errors() {
             )],
         ),
         (
-            "http backend",
-            with(&[(
-                "clusterName: c",
-                "requestType: http\n          clusterName: c",
-            )]),
+            "http backend keys on a dubbo route",
+            with(&[("clusterName: c", "clusterName: c\n          host: h:1")]),
             vec![(
-                6,
-                format!("{IR}.requestType"),
-                "requestType http is not supported yet",
+                7,
+                format!("{IR}.host"),
+                "host/path/schema are for HTTP backends; set requestType: http",
             )],
         ),
         (

@@ -92,7 +92,7 @@ fn bootstrap_errors() {
         ("no endpoints", with(&[("        - socket_address: {address: 127.0.0.1, port: 20880}\n", "")]), vec![(20, format!("{C0}.endpoints"), "a static cluster needs at least one endpoint")]),
         ("endpoint port zero", with(&[("port: 20880}", "port: 0}")]), vec![(21, format!("{C0}.endpoints[0].socket_address.port"), "port must not be 0")]),
         ("endpoint weight", with(&[("port: 20880}", "port: 20880}\n          meta: {weight: heavy}")]), vec![(22, format!("{C0}.endpoints[0].meta.weight"), "expected an integer")]),
-        ("endpoint protocol", with(&[("port: 20880}", "port: 20880}\n          protocol: grpc")]), vec![(22, format!("{C0}.endpoints[0].protocol"), "unknown endpoint protocol \"grpc\" (use dubbo or tri)")]),
+        ("endpoint protocol", with(&[("port: 20880}", "port: 20880}\n          protocol: grpc")]), vec![(22, format!("{C0}.endpoints[0].protocol"), "unknown endpoint protocol \"grpc\" (use dubbo, tri or http)")]),
         ("duplicate cluster", format!("{BASE}    - name: c\n      endpoints: [{{socket_address: {{address: h, port: 1}}}}]\n"), vec![(22, "static_resources.clusters[1].name".to_owned(), "cluster \"c\" is defined twice")]),
         ("adapters", with(&[("  clusters:", "  adapters: [{id: a}]\n  clusters:")]), vec![(17, "static_resources.adapters[0].name".to_owned(), "missing required key"), (17, "static_resources.adapters[0].config".to_owned(), "missing required key")]),
         ("tracing", format!("{BASE}tracing: {{name: jaeger}}\n"), vec![(22, "tracing.name".to_owned(), "Jaeger accepts OTLP"), (22, "tracing.config".to_owned(), "missing required key")]),

@@ -4,6 +4,7 @@
 mod api_validation;
 mod bootstrap_validation;
 mod filter_validation;
+mod forward_validation;
 mod idl_validation;
 mod load;
 mod mapping;

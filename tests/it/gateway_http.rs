@@ -67,6 +67,7 @@ async fn describe(State(b): State<Backend>, uri: Uri, headers: HeaderMap) -> axu
         "xfh": h("x-forwarded-host"),
         "hop": h("x-hop"),
         "custom": h("x-custom"),
+        "expect": h("expect"),
         "request_id": h("x-request-id"),
     }))
 }
@@ -256,6 +257,8 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
         .header("x-hop", "must not pass")
         .header("x-custom", "passes")
         .header("x-forwarded-for", "203.0.113.9")
+        .header("expect", "100-continue")
+        .body("with a body")
         .send()
         .await?;
     assert_eq!(resp.status(), 200);
@@ -264,6 +267,7 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
     assert_eq!(v["query"], "q=2", "{v}");
     assert_eq!(v["hop"], Value::Null, "{v}");
     assert_eq!(v["custom"], "passes", "{v}");
+    assert_eq!(v["expect"], Value::Null, "{v}");
     assert_eq!(v["xff"], "203.0.113.9, 127.0.0.1", "{v}");
     assert_eq!(v["xfp"], "http", "{v}");
     assert_eq!(v["xfh"], "front.example", "{v}");

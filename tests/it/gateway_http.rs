@@ -277,6 +277,18 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
         "{v}"
     );
 
+    // An HTTP/2 (h2c) client in front of the HTTP/1.1 upstream: the authority becomes
+    // X-Forwarded-Host, the upstream's connection-specific headers do not reach the h2 client.
+    let h2 = reqwest::Client::builder().http2_prior_knowledge().build()?;
+    let resp = h2.get(g.url("/describe/over/h2")).send().await?;
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("connection").is_none());
+    let v: Value = resp.json().await?;
+    assert_eq!(v["path"], "/describe/over/h2", "{v}");
+    assert_eq!(v["xfh"], g.base.trim_start_matches("http://"), "{v}");
+    assert_eq!(v["host"], a.to_string(), "{v}");
+
     // Prefix route with a url path: the matched prefix is replaced.
     let v: Value = c
         .get(g.url("/static/css/site.css"))

@@ -8,7 +8,7 @@ mod conn;
 mod headers;
 mod target;
 
-pub use conn::{HttpEndpoint, SendError};
+pub use conn::{HttpEndpoint, PooledBody, SendError};
 
 use crate::error::GatewayError;
 use crate::filter::RequestCtx;

@@ -48,6 +48,8 @@ struct Backend {
     first_chunk: mpsc::Sender<Bytes>,
     /// The sender feeding the `/download` response, once a download started.
     download: Arc<Mutex<Option<mpsc::Sender<Bytes>>>>,
+    /// Client addresses (the gateway's upstream connections) `/users/{id}` was called from.
+    peers: Arc<Mutex<std::collections::HashSet<SocketAddr>>>,
 }
 
 async fn describe(State(b): State<Backend>, uri: Uri, headers: HeaderMap) -> axum::Json<Value> {
@@ -72,7 +74,13 @@ async fn describe(State(b): State<Backend>, uri: Uri, headers: HeaderMap) -> axu
     }))
 }
 
-async fn user(State(b): State<Backend>, Path(id): Path<String>, uri: Uri) -> axum::Json<Value> {
+async fn user(
+    State(b): State<Backend>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> axum::Json<Value> {
+    b.peers.lock().expect("lock").insert(peer);
     axum::Json(json!({"backend": b.name, "id": id, "raw_path": uri.path(), "query": uri.query()}))
 }
 
@@ -115,21 +123,24 @@ async fn slow() -> &'static str {
     "late"
 }
 
-/// A backend named `name` on 127.0.0.1:0; returns its address, the first-chunk receiver and
-/// the download feeder slot.
-async fn start_backend(
-    name: &'static str,
-) -> Result<(
-    SocketAddr,
-    mpsc::Receiver<Bytes>,
-    Arc<Mutex<Option<mpsc::Sender<Bytes>>>>,
-)> {
+/// The handles a test keeps on a backend.
+struct BackendHandles {
+    addr: SocketAddr,
+    first_chunk: mpsc::Receiver<Bytes>,
+    download: Arc<Mutex<Option<mpsc::Sender<Bytes>>>>,
+    peers: Arc<Mutex<std::collections::HashSet<SocketAddr>>>,
+}
+
+/// A backend named `name` on 127.0.0.1:0.
+async fn start_backend(name: &'static str) -> Result<BackendHandles> {
     let (first_tx, first_rx) = mpsc::channel(4);
     let download = Arc::new(Mutex::new(None));
+    let peers = Arc::new(Mutex::new(std::collections::HashSet::new()));
     let state = Backend {
         name,
         first_chunk: first_tx,
         download: Arc::clone(&download),
+        peers: Arc::clone(&peers),
     };
     let app = Router::new()
         .route("/describe/{*rest}", any(describe))
@@ -142,9 +153,18 @@ async fn start_backend(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
     });
-    Ok((addr, first_rx, download))
+    Ok(BackendHandles {
+        addr,
+        first_chunk: first_rx,
+        download,
+        peers,
+    })
 }
 
 /// A port on 127.0.0.1 nothing listens on.
@@ -221,8 +241,13 @@ fn http_ep(addr: SocketAddr) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> {
-    let (a, mut first_chunk, download) = start_backend("a").await?;
-    let (b, _, _) = start_backend("b").await?;
+    let backend_a = start_backend("a").await?;
+    let (a, mut first_chunk, download) = (
+        backend_a.addr,
+        backend_a.first_chunk,
+        Arc::clone(&backend_a.download),
+    );
+    let b = start_backend("b").await?.addr;
     let dead = dead_port()?;
     let dead_addr: SocketAddr = format!("127.0.0.1:{dead}").parse()?;
     let clusters = format!(
@@ -399,7 +424,8 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
         assert_eq!(v["backend"], "b", "{v}");
     }
 
-    // Keep-alive: many sequential requests reuse pooled connections and all succeed.
+    // Keep-alive: sequential requests reuse one pooled connection.
+    backend_a.peers.lock().expect("lock").clear();
     for _ in 0..50 {
         let resp = c.get(g.url("/api/users/7")).send().await?;
         if resp.status() != 200 {
@@ -407,6 +433,11 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
         }
         resp.bytes().await?;
     }
+    let used = backend_a.peers.lock().expect("lock").len();
+    assert_eq!(
+        used, 1,
+        "50 sequential requests used {used} upstream connections"
+    );
     g.stop().await;
     Ok(())
 }

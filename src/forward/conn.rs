@@ -1,15 +1,19 @@
 //! Pooled keep-alive HTTP/1.1 connections to one upstream address ([`HttpEndpoint`]): idle
-//! connections are reused most-recent first, a connection goes back to the pool once its
-//! response body has been read to the end, and a request that a reused connection refused
-//! before sending anything is handed back to the caller so it can be sent elsewhere.
+//! connections are reused most-recent first, a connection goes back to the pool when its
+//! response body has been read to the end ([`PooledBody`]), and a request that a reused
+//! connection refused before sending anything is handed back to the caller so it can be sent
+//! elsewhere.
 
 use axum::body::Body;
-use hyper::body::Incoming;
+use bytes::Bytes;
+use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// Most idle connections kept per endpoint.
@@ -104,11 +108,12 @@ impl HttpEndpoint {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A ready idle connection, if one is pooled.
+    /// A pooled connection that is still open, if any. It was put back when its last response
+    /// ended, so it is ready or about to be (see [`HttpEndpoint::send`]).
     fn take_idle(&self) -> Option<SendRequest<Body>> {
         let mut idle = self.lock();
         while let Some(c) = idle.pop() {
-            if c.since.elapsed() < IDLE_TIMEOUT && c.sender.is_ready() {
+            if c.since.elapsed() < IDLE_TIMEOUT && !c.sender.is_closed() {
                 return Some(c.sender);
             }
         }
@@ -157,18 +162,23 @@ impl HttpEndpoint {
     }
 
     /// Sends `req` on a pooled or new connection and waits for the response headers. The
-    /// connection returns to the pool when the response body has been read.
+    /// connection returns to the pool when the response body has been read to the end.
     pub async fn send(
         &self,
         mut req: http::Request<Body>,
-    ) -> Result<http::Response<Incoming>, Failed> {
+    ) -> Result<http::Response<PooledBody>, Failed> {
         self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
         let _guard = InFlight(Arc::clone(&self.inner));
         // A pooled connection the server closed meanwhile refuses the request unsent: try the
         // next one, then a fresh connection.
         loop {
             let (mut sender, reused) = match self.take_idle() {
-                Some(s) => (s, true),
+                // Its previous response has ended; the connection takes the next request as
+                // soon as its task has seen that (or reports that it closed).
+                Some(mut s) => match s.ready().await {
+                    Ok(()) => (s, true),
+                    Err(_) => continue,
+                },
                 None => match self.connect().await {
                     Ok(s) => (s, false),
                     Err(error) => {
@@ -181,14 +191,16 @@ impl HttpEndpoint {
             };
             match sender.try_send_request(req).await {
                 Ok(resp) => {
-                    let me = self.clone();
-                    tokio::spawn(async move {
-                        // Ready again once this response's body has been read to the end.
-                        if sender.ready().await.is_ok() {
-                            me.put_idle(sender);
-                        }
-                    });
-                    return Ok(resp);
+                    let (parts, incoming) = resp.into_parts();
+                    let mut body = PooledBody {
+                        inner: incoming,
+                        home: Some((self.clone(), sender)),
+                    };
+                    if body.inner.is_end_stream() {
+                        // No body to read (HEAD, 204, 304, `Content-Length: 0`).
+                        body.release();
+                    }
+                    return Ok(http::Response::from_parts(parts, body));
                 }
                 Err(mut e) => {
                     let unsent = e.take_message();
@@ -220,5 +232,47 @@ impl HttpEndpoint {
                 }
             }
         }
+    }
+}
+
+/// An upstream response body that puts its connection back into the pool when it has been read
+/// to the end. Dropped earlier (the client went away), the connection is closed instead.
+pub struct PooledBody {
+    inner: Incoming,
+    home: Option<(HttpEndpoint, SendRequest<Body>)>,
+}
+
+impl PooledBody {
+    fn release(&mut self) {
+        if let Some((endpoint, sender)) = self.home.take() {
+            endpoint.put_idle(sender);
+        }
+    }
+}
+
+impl hyper::body::Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => self.release(),
+            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.release(),
+            Poll::Ready(Some(Err(_))) => self.home = None,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }

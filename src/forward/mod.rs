@@ -8,7 +8,7 @@ mod conn;
 mod headers;
 mod target;
 
-pub use conn::{HttpEndpoint, SendError};
+pub use conn::{HttpEndpoint, PooledBody, SendError};
 
 use crate::error::GatewayError;
 use crate::filter::RequestCtx;
@@ -136,6 +136,8 @@ fn upstream_request(
     };
     let mut headers = ctx.headers.clone();
     headers::strip_hop_by_hop(&mut headers);
+    // The listener already answered `Expect: 100-continue`; the body is sent right away.
+    headers.remove(header::EXPECT);
     let host = headers.remove(header::HOST).or_else(|| {
         ctx.uri
             .authority()

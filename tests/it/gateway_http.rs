@@ -48,6 +48,8 @@ struct Backend {
     first_chunk: mpsc::Sender<Bytes>,
     /// The sender feeding the `/download` response, once a download started.
     download: Arc<Mutex<Option<mpsc::Sender<Bytes>>>>,
+    /// Client addresses (the gateway's upstream connections) `/users/{id}` was called from.
+    peers: Arc<Mutex<std::collections::HashSet<SocketAddr>>>,
 }
 
 async fn describe(State(b): State<Backend>, uri: Uri, headers: HeaderMap) -> axum::Json<Value> {
@@ -67,11 +69,18 @@ async fn describe(State(b): State<Backend>, uri: Uri, headers: HeaderMap) -> axu
         "xfh": h("x-forwarded-host"),
         "hop": h("x-hop"),
         "custom": h("x-custom"),
+        "expect": h("expect"),
         "request_id": h("x-request-id"),
     }))
 }
 
-async fn user(State(b): State<Backend>, Path(id): Path<String>, uri: Uri) -> axum::Json<Value> {
+async fn user(
+    State(b): State<Backend>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> axum::Json<Value> {
+    b.peers.lock().expect("lock").insert(peer);
     axum::Json(json!({"backend": b.name, "id": id, "raw_path": uri.path(), "query": uri.query()}))
 }
 
@@ -114,21 +123,24 @@ async fn slow() -> &'static str {
     "late"
 }
 
-/// A backend named `name` on 127.0.0.1:0; returns its address, the first-chunk receiver and
-/// the download feeder slot.
-async fn start_backend(
-    name: &'static str,
-) -> Result<(
-    SocketAddr,
-    mpsc::Receiver<Bytes>,
-    Arc<Mutex<Option<mpsc::Sender<Bytes>>>>,
-)> {
+/// The handles a test keeps on a backend.
+struct BackendHandles {
+    addr: SocketAddr,
+    first_chunk: mpsc::Receiver<Bytes>,
+    download: Arc<Mutex<Option<mpsc::Sender<Bytes>>>>,
+    peers: Arc<Mutex<std::collections::HashSet<SocketAddr>>>,
+}
+
+/// A backend named `name` on 127.0.0.1:0.
+async fn start_backend(name: &'static str) -> Result<BackendHandles> {
     let (first_tx, first_rx) = mpsc::channel(4);
     let download = Arc::new(Mutex::new(None));
+    let peers = Arc::new(Mutex::new(std::collections::HashSet::new()));
     let state = Backend {
         name,
         first_chunk: first_tx,
         download: Arc::clone(&download),
+        peers: Arc::clone(&peers),
     };
     let app = Router::new()
         .route("/describe/{*rest}", any(describe))
@@ -141,9 +153,18 @@ async fn start_backend(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
     });
-    Ok((addr, first_rx, download))
+    Ok(BackendHandles {
+        addr,
+        first_chunk: first_rx,
+        download,
+        peers,
+    })
 }
 
 /// A port on 127.0.0.1 nothing listens on.
@@ -220,8 +241,13 @@ fn http_ep(addr: SocketAddr) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> {
-    let (a, mut first_chunk, download) = start_backend("a").await?;
-    let (b, _, _) = start_backend("b").await?;
+    let backend_a = start_backend("a").await?;
+    let (a, mut first_chunk, download) = (
+        backend_a.addr,
+        backend_a.first_chunk,
+        Arc::clone(&backend_a.download),
+    );
+    let b = start_backend("b").await?.addr;
     let dead = dead_port()?;
     let dead_addr: SocketAddr = format!("127.0.0.1:{dead}").parse()?;
     let clusters = format!(
@@ -256,6 +282,8 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
         .header("x-hop", "must not pass")
         .header("x-custom", "passes")
         .header("x-forwarded-for", "203.0.113.9")
+        .header("expect", "100-continue")
+        .body("with a body")
         .send()
         .await?;
     assert_eq!(resp.status(), 200);
@@ -264,6 +292,7 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
     assert_eq!(v["query"], "q=2", "{v}");
     assert_eq!(v["hop"], Value::Null, "{v}");
     assert_eq!(v["custom"], "passes", "{v}");
+    assert_eq!(v["expect"], Value::Null, "{v}");
     assert_eq!(v["xff"], "203.0.113.9, 127.0.0.1", "{v}");
     assert_eq!(v["xfp"], "http", "{v}");
     assert_eq!(v["xfh"], "front.example", "{v}");
@@ -272,6 +301,18 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
         v["request_id"].as_str().is_some_and(|s| !s.is_empty()),
         "{v}"
     );
+
+    // An HTTP/2 (h2c) client in front of the HTTP/1.1 upstream: the authority becomes
+    // X-Forwarded-Host, the upstream's connection-specific headers do not reach the h2 client.
+    let h2 = reqwest::Client::builder().http2_prior_knowledge().build()?;
+    let resp = h2.get(g.url("/describe/over/h2")).send().await?;
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("connection").is_none());
+    let v: Value = resp.json().await?;
+    assert_eq!(v["path"], "/describe/over/h2", "{v}");
+    assert_eq!(v["xfh"], g.base.trim_start_matches("http://"), "{v}");
+    assert_eq!(v["host"], a.to_string(), "{v}");
 
     // Prefix route with a url path: the matched prefix is replaced.
     let v: Value = c
@@ -383,7 +424,8 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
         assert_eq!(v["backend"], "b", "{v}");
     }
 
-    // Keep-alive: many sequential requests reuse pooled connections and all succeed.
+    // Keep-alive: sequential requests reuse one pooled connection.
+    backend_a.peers.lock().expect("lock").clear();
     for _ in 0..50 {
         let resp = c.get(g.url("/api/users/7")).send().await?;
         if resp.status() != 200 {
@@ -391,6 +433,11 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
         }
         resp.bytes().await?;
     }
+    let used = backend_a.peers.lock().expect("lock").len();
+    assert_eq!(
+        used, 1,
+        "50 sequential requests used {used} upstream connections"
+    );
     g.stop().await;
     Ok(())
 }

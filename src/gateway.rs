@@ -5,9 +5,9 @@
 use crate::admin::Admin;
 use crate::discovery::Discovery;
 use crate::metrics::Metrics;
-use crate::registration::SelfRegistration;
+use crate::nacos::registration::SelfRegistration;
+use crate::nacos::remote_config::RemoteConfigs;
 use crate::reload::Reloader;
-use crate::remote_config::RemoteConfigs;
 use crate::runtime::Runtime;
 use crate::server::{self, ListenerSpec, Shared, Transport};
 use crate::upstream::ConnectionPool;

@@ -3,7 +3,7 @@
 //! conf.yaml or any api_config file (polled once a second), SIGHUP, and the admin `POST /reload`.
 //! Listener changes (addresses, protocols, certificates) need a restart and are refused.
 
-use crate::remote_config::RemoteConfigs;
+use crate::nacos::remote_config::RemoteConfigs;
 use crate::runtime::Runtime;
 use crate::server::Shared;
 use serde_json::{json, Value as Json};
@@ -65,7 +65,7 @@ fn files_of(config: &Config) -> Vec<PathBuf> {
             .map(|a| a.file.clone())
             .filter(|f| !f.to_string_lossy().starts_with("nacos://")),
     );
-    files.extend(crate::idl::protoset_files(config));
+    files.extend(crate::call::idl::protoset_files(config));
     files
 }
 

@@ -81,7 +81,7 @@ pub struct CallPlan {
     /// The cluster's retry budget (shared by every route of the cluster).
     pub retry_budget: Arc<RetryBudget>,
     /// Canary / weighted routing to other clusters, groups or versions.
-    pub split: crate::split::Split,
+    pub split: crate::call::split::Split,
     /// Request counters of the route.
     pub stats: Arc<RouteStats>,
     /// The route's own filters (run after the listener's).
@@ -90,9 +90,9 @@ pub struct CallPlan {
     /// read against them instead of a mapping).
     pub signatures: Option<Vec<Vec<String>>>,
     /// `requestType: grpc`: the protobuf IDL call (descriptors from protosets or reflection).
-    pub idl: Option<Arc<crate::idl::IdlPlan>>,
+    pub idl: Option<Arc<crate::call::idl::IdlPlan>>,
     /// For `requestType: http` / `triple-json` routes: the request is forwarded, not invoked.
-    pub forward: Option<crate::forward::ForwardPlan>,
+    pub forward: Option<crate::call::forward::ForwardPlan>,
 }
 
 /// A failure to build a runtime from an otherwise valid configuration (DNS, TLS, filters).
@@ -263,7 +263,7 @@ impl Runtime {
         let mut adapters: Vec<Arc<AdapterFeed>> = Vec::new();
         let mut waits: Vec<(Arc<Feed>, Duration)> = Vec::new();
         let mut listeners = Vec::new();
-        let reflection = crate::idl::ReflectionCache::default();
+        let reflection = crate::call::idl::ReflectionCache::default();
         for l in &config.bootstrap.listeners {
             let chain = filter::build_chain(&l.hcm.http_filters)
                 .map_err(|m| err(format!("listener {}: {m}", l.name)))?;
@@ -431,17 +431,18 @@ impl Runtime {
                             metrics.retries(&cluster_name),
                         ))
                     }));
-                let split = crate::split::Split::compile(
+                let split = crate::call::split::Split::compile(
                     &route.target.split,
-                    crate::split::lookup(&clusters, &budgets),
+                    crate::call::split::lookup(&clusters, &budgets),
                 )
                 .map_err(|m| err(format!("route {label}: {m}")))?;
                 let chain = filter::build_chain(&route.filters)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
-                let idl = crate::idl::IdlPlan::build(route, &l.hcm, &cluster_name, &reflection)
-                    .map_err(|m| err(format!("route {label}: {m}")))?;
+                let idl =
+                    crate::call::idl::IdlPlan::build(route, &l.hcm, &cluster_name, &reflection)
+                        .map_err(|m| err(format!("route {label}: {m}")))?;
                 let https = l.protocol == tianlu_api_config::ListenerProtocol::Https;
-                let forward = crate::forward::ForwardPlan::of(route, https, pool)
+                let forward = crate::call::forward::ForwardPlan::of(route, https, pool)
                     .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
                     idl,

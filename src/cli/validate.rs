@@ -58,7 +58,7 @@ pub fn validate(path: &Path) -> Report {
             .enable_all()
             .build()
         {
-            Ok(rt) => rt.block_on(crate::remote_config::RemoteConfigs::new().texts(path)),
+            Ok(rt) => rt.block_on(crate::nacos::remote_config::RemoteConfigs::new().texts(path)),
             Err(e) => {
                 return Report {
                     ok: false,

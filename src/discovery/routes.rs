@@ -7,7 +7,7 @@
 //! - `/{application}/{group|-}/{interface}/{version|-}/{method}` for every variant.
 //!
 //! Parameter types come from the service definitions the providers reported to the registry's
-//! metadata report; the call step ([`crate::invoke`]) accepts pixiu's `{"types", "values"}` body
+//! metadata report; the call step ([`crate::call::invoke`]) accepts pixiu's `{"types", "values"}` body
 //! or a typed body (a JSON array of the arguments, or the only argument itself) and checks
 //! either against those signatures. The route set is republished whenever providers change it.
 

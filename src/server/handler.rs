@@ -50,15 +50,17 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
     let mut stats = None;
     let mut resp = match reply {
         Some(resp) => resp,
-        None => match crate::invoke::serve(&runtime, site, &mut ctx, body, &mut stats).await {
-            Ok(resp) => resp,
-            Err(err) => {
-                if err.status().is_server_error() {
-                    tracing::warn!(error = %err, "request failed");
+        None => {
+            match crate::call::invoke::serve(&runtime, site, &mut ctx, body, &mut stats).await {
+                Ok(resp) => resp,
+                Err(err) => {
+                    if err.status().is_server_error() {
+                        tracing::warn!(error = %err, "request failed");
+                    }
+                    err.into_response_with(&ctx.request_id)
                 }
-                err.into_response_with(&ctx.request_id)
             }
-        },
+        }
     };
     site.chain.response(ran, &ctx, &mut resp);
     if let Some(server) = &site.server_header {

@@ -19,7 +19,7 @@ pub enum Client {
     /// Triple over HTTP/2.
     Triple(TripleEndpoint),
     /// A plain HTTP service (`protocol: http`); takes forwarded requests, never Dubbo calls.
-    Http(crate::forward::HttpEndpoint),
+    Http(crate::call::forward::HttpEndpoint),
 }
 
 impl Client {

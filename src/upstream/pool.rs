@@ -4,7 +4,7 @@
 //! passthrough to `tri` endpoints) are kept per address beside them.
 
 use super::client::Client;
-use crate::forward::HttpEndpoint;
+use crate::call::forward::HttpEndpoint;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;

@@ -6,9 +6,9 @@
 //! the value mapped with `mapTo: 0`), calls a Triple endpoint of the cluster through the shared
 //! pick loop (deadline, failover, balancing) and answers with the reply in proto3 JSON.
 
+use crate::call::invoke::{call_cluster, mapping_error, parse_json, read_body, AttemptError};
 use crate::error::GatewayError;
 use crate::filter::RequestCtx;
-use crate::invoke::{call_cluster, mapping_error, parse_json, read_body, AttemptError};
 use crate::runtime::CallPlan;
 use crate::upstream::balance::hash_key;
 use crate::upstream::Client;

@@ -82,7 +82,7 @@ pub async fn serve(
     let mut resp = match reply {
         Some(resp) => resp,
         None => match match &plan.forward {
-            Some(fwd) => crate::forward::serve(route, plan, fwd, &params, ctx, body).await,
+            Some(fwd) => crate::call::forward::serve(route, plan, fwd, &params, ctx, body).await,
             None => call_route(route, plan, &params, ctx, body).await,
         } {
             Ok(resp) => resp,
@@ -108,7 +108,7 @@ async fn call_route(
     body: Body,
 ) -> Result<Response, GatewayError> {
     if let Some(idl) = &plan.idl {
-        return crate::idl::call_idl_route(route, plan, idl, params, ctx, body).await;
+        return crate::call::idl::call_idl_route(route, plan, idl, params, ctx, body).await;
     }
     let query = ctx.uri.query().unwrap_or("");
     let headers = &ctx.headers;
@@ -177,7 +177,7 @@ async fn call_route(
         // A route generated from registry metadata: the body against the declared signatures.
         _ if plan.signatures.is_some() => {
             let sigs = plan.signatures.as_deref().unwrap_or(&[]);
-            let a = crate::signature::arguments(json_body.as_ref(), &target_method, sigs)?;
+            let a = crate::call::signature::arguments(json_body.as_ref(), &target_method, sigs)?;
             client_types = a.client_types;
             let types = a.types;
             a.values

@@ -907,8 +907,8 @@ pub fn grpc_timeout(timeout: Duration) -> String {
     format!("{}H", (secs / 3600).min(99_999_999))
 }
 
-/// Percent-encodes what may not appear raw in a path segment.
-fn encode_path_segment(segment: &str) -> String {
+/// Percent-encodes what may not appear raw in a URL path segment (RFC 3986 `pchar`s stay).
+pub fn encode_path_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for b in segment.bytes() {
         let keep = b.is_ascii_alphanumeric()

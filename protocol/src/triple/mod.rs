@@ -55,8 +55,8 @@ pub mod status;
 pub mod wrapper;
 
 pub use client::{
-    grpc_timeout, CallMeta, RawCall, RawReply, TripleConfig, TripleEndpoint, CONTENT_TYPE,
-    DEFAULT_MAX_STREAMS, TRI_EXCEPTION_CODE,
+    encode_path_segment, grpc_timeout, CallMeta, RawCall, RawReply, TripleConfig, TripleEndpoint,
+    CONTENT_TYPE, DEFAULT_MAX_STREAMS, TRI_EXCEPTION_CODE,
 };
 pub use frame::{FrameDecoder, FrameError, DEFAULT_MAX_MESSAGE};
 pub use idl::{

@@ -2,38 +2,11 @@
 //! parameters filled in (percent-encoded), the rest of the request path appended for prefix
 //! (`/**`) routes, and the query string as the client sent it.
 
-use std::fmt::Write;
 use tianlu_api_config::{Forward, Params, PathPart};
 
 /// Appends `value` percent-encoded as one path segment (RFC 3986 `pchar`s stay as they are).
 fn push_segment(out: &mut String, value: &str) {
-    for b in value.bytes() {
-        let keep = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-            );
-        if keep {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
+    out.push_str(&tianlu_protocol::triple::encode_path_segment(value));
 }
 
 /// The raw request path after its first `n` non-empty segments (`""` when nothing is left).

@@ -377,8 +377,13 @@ async fn idl_routes_over_protosets_against_the_java_provider() -> Result<()> {
 /// them succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_idl_calls_through_one_endpoint() -> Result<()> {
-    let java = JavaProvider::shared()?;
-    let tri = java.tri_addr().context("the shared provider serves tri")?;
+    // Its own provider: 1,000 calls held 100 ms each exhaust a provider's thread pool, and
+    // tests sharing that provider would see its overload answers.
+    let mut java = tokio::task::spawn_blocking(|| {
+        JavaProvider::start(tianlu_testkit::ProviderOptions::default().with_tri())
+    })
+    .await??;
+    let tri = java.tri_addr().context("the provider serves tri")?;
     let dir = scratch_dir("idl-concurrency");
     let plus = protoset_with_extra_method(&dir)?;
     let g = Gateway::start(
@@ -418,6 +423,7 @@ async fn a_thousand_concurrent_idl_calls_through_one_endpoint() -> Result<()> {
         failures.first()
     );
     g.stop().await;
+    java.stop();
     Ok(())
 }
 

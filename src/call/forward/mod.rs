@@ -202,6 +202,8 @@ pub async fn serve(
     let snapshot = plan.cluster.snapshot();
     let mut tried: Vec<usize> = Vec::new();
     let mut failovers_left = plan.retries;
+    // The cluster's retry budget caps failovers here as for Dubbo calls.
+    plan.retry_budget.record_request();
     loop {
         let Some(i) = snapshot.pick(hash, &tried) else {
             return Err(GatewayError::NoProvider {
@@ -251,7 +253,10 @@ pub async fn serve(
                 tried.push(i);
                 match (failed.error, failed.request) {
                     (SendError::Connect { addr, reason }, Some(r)) => {
-                        if failovers_left > 0 && tried.len() < snapshot.endpoints.len() {
+                        if failovers_left > 0
+                            && tried.len() < snapshot.endpoints.len()
+                            && plan.retry_budget.try_retry()
+                        {
                             failovers_left -= 1;
                             tracing::debug!(%addr, %reason, "failing over to another endpoint");
                             req = r;

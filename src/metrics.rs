@@ -112,53 +112,27 @@ pub struct RegistryGauge {
 impl Metrics {
     /// The counters of `route` on `listener` (created on first use; called at build time).
     pub fn route(&self, listener: &str, route: &str) -> Arc<RouteStats> {
-        let mut map = self
-            .routes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(
-            map.entry((listener.to_string(), route.to_string()))
-                .or_default(),
-        )
+        shared(&self.routes, (listener.to_string(), route.to_string()))
     }
 
     /// The counters of `endpoint` in `cluster` (created on first use; called at build time).
     pub fn endpoint(&self, cluster: &str, endpoint: &str) -> Arc<EndpointStats> {
-        let mut map = self
-            .endpoints
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(
-            map.entry((cluster.to_string(), endpoint.to_string()))
-                .or_default(),
-        )
+        shared(&self.endpoints, (cluster.to_string(), endpoint.to_string()))
     }
 
     /// The connection gauge of registry `id` (created on first use).
     pub fn registry(&self, id: &str) -> Arc<RegistryGauge> {
-        let mut map = self
-            .registries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(map.entry(id.to_string()).or_default())
+        shared(&self.registries, id.to_string())
     }
 
     /// The counter of registry changes received for discovered cluster `cluster`.
     pub fn registry_updates(&self, cluster: &str) -> Arc<AtomicU64> {
-        let mut map = self
-            .registry_updates
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(map.entry(cluster.to_string()).or_default())
+        shared(&self.registry_updates, cluster.to_string())
     }
 
     /// The retry counters of `cluster` (created on first use; called at build time).
     pub fn retries(&self, cluster: &str) -> Arc<RetryStats> {
-        let mut map = self
-            .retries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(map.entry(cluster.to_string()).or_default())
+        shared(&self.retries, cluster.to_string())
     }
 
     /// Renders the Prometheus text exposition. `gauges` gives the live state of endpoints that
@@ -383,6 +357,15 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The entry of `key` in a registry of shared counters, created on first use: the same key
+/// always gets the same counters, so they survive reloads.
+fn shared<K: Ord, V: Default>(map: &Mutex<BTreeMap<K, Arc<V>>>, key: K) -> Arc<V> {
+    let mut map = map
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Arc::clone(map.entry(key).or_default())
 }
 
 /// Escapes a label value.

@@ -6,7 +6,7 @@
 //! the value mapped with `mapTo: 0`), calls a Triple endpoint of the cluster through the shared
 //! pick loop (deadline, failover, balancing) and answers with the reply in proto3 JSON.
 
-use crate::call::invoke::{call_cluster, mapping_error, parse_json, read_body, AttemptError};
+use crate::call::invoke::{call_cluster, mapping_error, read_json_body, AttemptError};
 use crate::error::GatewayError;
 use crate::filter::RequestCtx;
 use crate::runtime::CallPlan;
@@ -244,12 +244,7 @@ pub(crate) async fn call_idl_route(
     route
         .check_inbound(query, &header_of)
         .map_err(mapping_error)?;
-    let bytes = read_body(body, ctx.body_limit).await?;
-    let json_body = if bytes.is_empty() {
-        None
-    } else {
-        Some(parse_json(&bytes)?)
-    };
+    let json_body = read_json_body(body, ctx.body_limit, true).await?;
     let mapped_message = route.mapping.maps(MapTarget::Arg(0));
     let (message, field_prefix, group, version) = if route.mapping.params().is_empty() {
         (

@@ -123,12 +123,7 @@ async fn call_route(
             .params()
             .iter()
             .any(|p| matches!(p.source, MapSource::Body(_) | MapSource::BodyAll));
-    let bytes = read_body(body, ctx.body_limit).await?;
-    let json_body = if uses_body && !bytes.is_empty() {
-        Some(parse_json(&bytes)?)
-    } else {
-        None
-    };
+    let json_body = read_json_body(body, ctx.body_limit, uses_body).await?;
     let extracted = route
         .mapping
         .extract(&RequestView {
@@ -319,6 +314,21 @@ pub(crate) fn mapping_error(e: MappingError) -> GatewayError {
             reason: format!("{}: {}", e.field, e.reason),
         },
         _ => GatewayError::bad_request(e.field, e.reason),
+    }
+}
+
+/// Reads the whole body (within `limit`, so an oversized one is still refused) and, when the
+/// route `wants` it and it is not empty, parses it as JSON.
+pub(crate) async fn read_json_body(
+    body: Body,
+    limit: usize,
+    wants: bool,
+) -> Result<Option<Json>, GatewayError> {
+    let bytes = read_body(body, limit).await?;
+    if wants && !bytes.is_empty() {
+        Ok(Some(parse_json(&bytes)?))
+    } else {
+        Ok(None)
     }
 }
 

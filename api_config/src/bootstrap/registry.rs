@@ -97,8 +97,6 @@ fn read_one(cx: &mut Ctx, id: &str, node: &Node, path: &str) -> Option<RegistryC
 
 /// Reads the registry keys of `m` (leaving other keys to the caller, who finishes `m`).
 pub(crate) fn read_keys(cx: &mut Ctx, m: &mut MapView<'_>, id: &str) -> Option<RegistryConfig> {
-    let path = m.path().to_owned();
-    let path = path.as_str();
     let protocol = match m.req_string(cx, "protocol") {
         Some(p) => match p.trim().to_ascii_lowercase().as_str() {
             "zookeeper" | "zk" => Some(RegistryProtocol::Zookeeper),
@@ -114,21 +112,8 @@ pub(crate) fn read_keys(cx: &mut Ctx, m: &mut MapView<'_>, id: &str) -> Option<R
         },
         None => None,
     };
-    let address = m.req_string(cx, "address").map(|a| {
-        let a = a.trim();
-        let a = a
-            .strip_prefix("zookeeper://")
-            .or_else(|| a.strip_prefix("nacos://"))
-            .unwrap_or(a);
-        a.trim_end_matches('/').to_owned()
-    });
-    let timeout = m
-        .positive_duration(cx, "timeout")
-        .unwrap_or(DEFAULT_REGISTRY_TIMEOUT);
-    let username = m.string(cx, "username").filter(|s| !s.is_empty());
-    let password = m.string(cx, "password").filter(|s| !s.is_empty());
+    let server = read_server(cx, m, id, &["zookeeper://", "nacos://"]);
     let group = m.string(cx, "group").filter(|s| !s.trim().is_empty());
-    let namespace = m.string(cx, "namespace").filter(|s| !s.trim().is_empty());
     let registry_type = match m.string(cx, "registry_type") {
         None => RegistryType::Interface,
         Some(t) => match t.trim().to_ascii_lowercase().as_str() {
@@ -147,26 +132,19 @@ pub(crate) fn read_keys(cx: &mut Ctx, m: &mut MapView<'_>, id: &str) -> Option<R
             }
         },
     };
-    if protocol == Some(RegistryProtocol::Zookeeper) && namespace.is_some() {
+    let has_namespace = server.as_ref().is_some_and(|s| s.namespace.is_some());
+    if protocol == Some(RegistryProtocol::Zookeeper) && has_namespace {
         cx.problem(
             m.key_line("namespace"),
             &m.child("namespace"),
             "namespace is a Nacos setting; ZooKeeper registries use group as their root",
         );
     }
-    if username.is_some() != password.is_some() {
-        cx.problem(m.line(), path, "set both username and password, or neither");
-    }
     Some(RegistryConfig {
-        id: id.to_owned(),
         protocol: protocol?,
-        address: address?,
-        timeout,
-        username,
-        password,
         group,
-        namespace,
         registry_type,
+        ..server?
     })
 }
 
@@ -177,12 +155,25 @@ pub(crate) fn read_server_keys(
     m: &mut MapView<'_>,
     id: &str,
 ) -> Option<RegistryConfig> {
+    read_server(cx, m, id, &["nacos://"])
+}
+
+/// The keys every registry entry has: `address` (without one of `schemes`), `timeout`,
+/// `username`/`password` (both or neither) and `namespace`; a Nacos, interface-level entry
+/// until the caller says otherwise.
+fn read_server(
+    cx: &mut Ctx,
+    m: &mut MapView<'_>,
+    id: &str,
+    schemes: &[&str],
+) -> Option<RegistryConfig> {
     let address = m.req_string(cx, "address").map(|a| {
         let a = a.trim();
-        a.strip_prefix("nacos://")
-            .unwrap_or(a)
-            .trim_end_matches('/')
-            .to_owned()
+        let a = schemes
+            .iter()
+            .find_map(|scheme| a.strip_prefix(scheme))
+            .unwrap_or(a);
+        a.trim_end_matches('/').to_owned()
     });
     let timeout = m
         .positive_duration(cx, "timeout")

@@ -131,14 +131,13 @@ fn discovered_settings(proxy: &DubboProxyConfig) -> (ClusterSettings, String) {
     )
 }
 
-/// The longest first-answer wait among the proxy's registries.
-fn registry_wait(proxy: &DubboProxyConfig) -> Duration {
-    proxy
-        .registries
+/// The longest first-answer wait among `registries`.
+fn registry_wait(registries: &[tianlu_api_config::RegistryConfig]) -> Duration {
+    registries
         .iter()
         .map(|r| r.timeout)
         .max()
-        .unwrap_or(Duration::from_secs(5))
+        .unwrap_or(tianlu_api_config::bootstrap::registry::DEFAULT_REGISTRY_TIMEOUT)
 }
 
 /// The discovered cluster of a route: `registries`, the exact `service`, the route's protocol
@@ -296,12 +295,7 @@ impl Runtime {
                     .adapter(adapter)
                     .await
                     .map_err(|m| err(format!("adapter {id}: {m}")))?;
-                let wait = adapter
-                    .registries
-                    .iter()
-                    .map(|r| r.timeout)
-                    .max()
-                    .unwrap_or(Duration::from_secs(5));
+                let wait = registry_wait(&adapter.registries);
                 if !feed.wait_ready(wait).await {
                     tracing::warn!(adapter = %id, "the registries did not answer within {wait:?}; its routes appear when they do");
                 }
@@ -362,7 +356,7 @@ impl Runtime {
                             .entry(cluster.name.clone())
                             .or_insert_with(|| Arc::clone(&cluster));
                         if !discovered.iter().any(|f| Arc::ptr_eq(f, &feed)) {
-                            waits.push((Arc::clone(&feed), registry_wait(&proxy)));
+                            waits.push((Arc::clone(&feed), registry_wait(&key.registries)));
                             discovered.push(feed);
                         }
                         cluster

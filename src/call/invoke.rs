@@ -108,7 +108,11 @@ async fn call_route(
     body: Body,
 ) -> Result<Response, GatewayError> {
     if let Some(idl) = &plan.idl {
-        return crate::call::idl::call_idl_route(route, plan, idl, params, ctx, body).await;
+        // Boxed: the IDL call's state is large, and inline it would enlarge every route's.
+        return Box::pin(crate::call::idl::call_idl_route(
+            route, plan, idl, params, ctx, body,
+        ))
+        .await;
     }
     let query = ctx.uri.query().unwrap_or("");
     let headers = &ctx.headers;
@@ -277,7 +281,9 @@ async fn call_route(
         }
     }
 
-    let outcome = call(plan, cluster, budget, &invocation, hash, ctx).await?;
+    // Boxed: nested futures compound in size, and every enclosing one is copied whole when it
+    // moves; one allocation here keeps the request's future small (measured: 23.7 KiB → 0.6).
+    let outcome = Box::pin(call(plan, cluster, budget, &invocation, hash, ctx)).await?;
     shape(outcome, plan)
 }
 

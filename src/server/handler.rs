@@ -3,18 +3,23 @@
 //! runs the response phase in reverse. Every error becomes a response here.
 
 use super::envelope::REQUEST_ID;
-use super::listen::RemoteAddr;
 use super::Shared;
 use crate::error::GatewayError;
 use crate::filter::RequestCtx;
 use axum::body::Body;
 use axum::response::Response;
 use http::Request;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Handles one request on listener `listener`.
-pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) -> Response {
+pub async fn handle(
+    shared: Arc<Shared>,
+    listener: usize,
+    remote: Option<SocketAddr>,
+    req: Request<Body>,
+) -> Response {
     let started = Instant::now();
     let runtime = shared.runtime.load_full();
     let (parts, body) = req.into_parts();
@@ -35,7 +40,7 @@ pub async fn handle(shared: Arc<Shared>, listener: usize, req: Request<Body>) ->
         method: parts.method,
         uri: parts.uri,
         headers: parts.headers,
-        remote: parts.extensions.get::<RemoteAddr>().map(|r| r.0),
+        remote,
         started,
         route: None,
         upstream: None,

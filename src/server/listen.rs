@@ -2,22 +2,16 @@
 //! HTTP/2 only, or TLS (rustls, static certificate) with ALPN h2/http1.1. Each connection is
 //! tracked by a graceful-shutdown watcher so in-flight requests can drain.
 
+use super::envelope::App;
 use super::tls;
-use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt;
-
-/// The client's address, placed in every request's extensions.
-#[derive(Debug, Clone, Copy)]
-pub struct RemoteAddr(pub SocketAddr);
 
 /// How a listener speaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +73,7 @@ impl BoundListener {
     /// for in-flight requests to finish.
     pub async fn serve(
         self,
-        app: Router,
+        app: App,
         stop: impl std::future::Future<Output = ()>,
         drain: Duration,
     ) {
@@ -111,12 +105,7 @@ impl BoundListener {
                 () = &mut stop => break,
             };
             let _ = stream.set_nodelay(true);
-            let app = app.clone();
-            let svc = tower::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(RemoteAddr(remote));
-                app.clone().oneshot(req.map(axum::body::Body::new))
-            });
-            let svc = TowerToHyperService::new(svc);
+            let svc = app.connection(remote);
             match &self.tls {
                 None => {
                     let conn = builder

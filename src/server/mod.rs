@@ -1,5 +1,5 @@
 //! Listeners and the request entry point: binding (HTTP/1.1 and h2c on one port, HTTP/2-only,
-//! or TLS with a static certificate), the fixed tower-http envelope, one fallback handler over
+//! or TLS with a static certificate), the fixed envelope (request id, span, panic catcher), one fallback handler over
 //! the current [`Runtime`](crate::runtime::Runtime), and graceful draining on shutdown.
 
 mod envelope;
@@ -7,7 +7,7 @@ mod handler;
 mod listen;
 mod tls;
 
-pub use envelope::app;
+pub use envelope::{app, App, ConnService};
 pub use handler::handle;
 pub use listen::{bind, BoundListener, ListenerSpec, Transport};
 

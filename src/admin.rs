@@ -112,7 +112,7 @@ async fn metrics(State(admin): State<Admin>, headers: HeaderMap) -> Response {
     for c in rt.clusters.values() {
         for ep in &c.snapshot().endpoints {
             gauges.insert(
-                (c.name.clone(), ep.id.clone()),
+                (c.name.clone(), ep.id.to_string()),
                 EndpointGauges {
                     in_flight: ep.client.in_flight(),
                     connected: ep.client.is_connected(),

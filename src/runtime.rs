@@ -266,6 +266,7 @@ impl Runtime {
         for l in &config.bootstrap.listeners {
             let chain = filter::build_chain(&l.hcm.http_filters)
                 .map_err(|m| err(format!("listener {}: {m}", l.name)))?;
+            let l_chain_reads_headers = chain.reads_request_headers_on_response();
             let max_body = l
                 .hcm
                 .http_filters
@@ -436,8 +437,12 @@ impl Runtime {
                     crate::call::idl::IdlPlan::build(route, &l.hcm, &cluster_name, &reflection)
                         .map_err(|m| err(format!("route {label}: {m}")))?;
                 let https = l.protocol == tianlu_api_config::ListenerProtocol::Https;
-                let forward = crate::call::forward::ForwardPlan::of(route, https, pool)
-                    .map_err(|m| err(format!("route {label}: {m}")))?;
+                // A response phase that reads the request headers needs them kept.
+                let keep_headers =
+                    l_chain_reads_headers || chain.reads_request_headers_on_response();
+                let forward =
+                    crate::call::forward::ForwardPlan::of(route, https, pool, keep_headers)
+                        .map_err(|m| err(format!("route {label}: {m}")))?;
                 plans.push(Arc::new(CallPlan {
                     idl,
                     forward,

@@ -468,7 +468,7 @@ where
                     });
                 }
                 let failure = GatewayError::Upstream {
-                    endpoint: endpoint.id.clone(),
+                    endpoint: endpoint.id.to_string(),
                     source: err,
                 };
                 tried.push(i);

@@ -43,7 +43,7 @@ impl AccessLog {
             "method": ctx.method.as_str(),
             "path": ctx.uri.path(),
             "route": ctx.route,
-            "upstream": ctx.upstream,
+            "upstream": ctx.upstream.as_deref(),
             "status": resp.status().as_u16(),
             "duration_us": ctx.started.elapsed().as_micros() as u64,
         })

@@ -128,6 +128,10 @@ impl HttpFilter for Cors {
         Flow::Reply(resp)
     }
 
+    fn reads_request_headers_on_response(&self) -> bool {
+        true
+    }
+
     fn on_response(&self, ctx: &RequestCtx, resp: &mut Response) {
         if resp.headers().contains_key(ACCESS_CONTROL_ALLOW_ORIGIN) {
             return;

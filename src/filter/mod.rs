@@ -59,7 +59,7 @@ pub struct RequestCtx {
     /// The matched route (`GET /api/users/:id`), once routing is done.
     pub route: Option<String>,
     /// The provider endpoint that served the call, when one did.
-    pub upstream: Option<String>,
+    pub upstream: Option<Arc<str>>,
     /// The largest body this request may carry; filters may lower it.
     pub body_limit: usize,
     /// Dubbo attachments filters ask for (an API key's owner, JWT claims); the terminal step
@@ -106,18 +106,37 @@ pub trait HttpFilter: Send + Sync {
 
     /// The response phase (runs for local replies and errors too).
     fn on_response(&self, _ctx: &RequestCtx, _resp: &mut Response) {}
+
+    /// True when [`HttpFilter::on_response`] reads the request headers. Forwarding routes
+    /// move the request headers upstream rather than copying them unless a filter of the
+    /// request's chains says so; a filter that reads them there must return true.
+    fn reads_request_headers_on_response(&self) -> bool {
+        false
+    }
 }
 
 /// An ordered filter chain.
 #[derive(Clone, Default)]
 pub struct Chain {
     filters: Vec<Arc<dyn HttpFilter>>,
+    reads_headers_on_response: bool,
 }
 
 impl Chain {
     /// A chain of the given filters.
     pub fn new(filters: Vec<Arc<dyn HttpFilter>>) -> Self {
-        Chain { filters }
+        let reads_headers_on_response = filters
+            .iter()
+            .any(|f| f.reads_request_headers_on_response());
+        Chain {
+            filters,
+            reads_headers_on_response,
+        }
+    }
+
+    /// True when a filter's response phase reads the request headers.
+    pub fn reads_request_headers_on_response(&self) -> bool {
+        self.reads_headers_on_response
     }
 
     /// Runs the request phases in order. Returns how many filters ran (the response phase runs

@@ -26,8 +26,10 @@ pub struct EndpointSpec {
 
 /// A provider inside a snapshot, with its connection and health state.
 pub struct UpstreamEndpoint {
-    /// `host:port`.
-    pub id: String,
+    /// `host:port` (shared: every request that uses the endpoint records it).
+    pub id: Arc<str>,
+    /// `id` as a `Host` header value, for requests forwarded to the endpoint.
+    pub host: Option<http::HeaderValue>,
     /// The provider's address.
     pub addr: SocketAddr,
     /// Relative weight.
@@ -204,7 +206,8 @@ fn build_snapshot(
         endpoints.push(match kept {
             Some(e) => Arc::clone(e),
             None => Arc::new(UpstreamEndpoint {
-                id: spec.addr.to_string(),
+                id: spec.addr.to_string().into(),
+                host: http::HeaderValue::from_str(&spec.addr.to_string()).ok(),
                 addr: spec.addr,
                 weight: spec.weight,
                 client: pool.client(spec.addr, spec.protocol),
@@ -217,7 +220,7 @@ fn build_snapshot(
     let members: Vec<Member> = endpoints
         .iter()
         .map(|e| Member {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             weight: if settings.uniform { 1 } else { e.weight },
         })
         .collect();

@@ -190,6 +190,13 @@ resources:
         integrationRequest:
           requestType: http
           clusterName: one
+  - path: /cors/**
+    filters:
+      - name: dgp.filter.http.cors
+        config: {{ allow_origin: ["https://app.example.com"] }}
+    methods:
+      - httpVerb: GET
+        integrationRequest: {{ requestType: http, clusterName: one, path: /describe/cors }}
   - path: /static/**
     methods:
       - httpVerb: GET
@@ -313,6 +320,26 @@ async fn http_upstream_forwards_paths_headers_bodies_and_errors() -> Result<()> 
     assert_eq!(v["path"], "/describe/over/h2", "{v}");
     assert_eq!(v["xfh"], g.base.trim_start_matches("http://"), "{v}");
     assert_eq!(v["host"], a.to_string(), "{v}");
+
+    // A route whose response phase reads the request headers (CORS, `Origin`): they still
+    // reach the upstream, and the response phase still sees them.
+    let resp = c
+        .get(g.url("/cors/x"))
+        .header("origin", "https://app.example.com")
+        .header("x-custom", "kept")
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://app.example.com"),
+        "{:?}",
+        resp.headers()
+    );
+    let v: Value = resp.json().await?;
+    assert_eq!(v["custom"], "kept", "{v}");
 
     // Prefix route with a url path: the matched prefix is replaced.
     let v: Value = c

@@ -4,7 +4,7 @@
 //! `X-Forwarded-Host`.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Hop-by-hop headers, never forwarded.
 const HOP_BY_HOP: [&str; 9] = [
@@ -19,8 +19,27 @@ const HOP_BY_HOP: [&str; 9] = [
     "upgrade",
 ];
 
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    name == header::CONNECTION
+        || name == header::TE
+        || name == header::TRAILER
+        || name == header::TRANSFER_ENCODING
+        || name == header::UPGRADE
+        || name == header::PROXY_AUTHENTICATE
+        || name == header::PROXY_AUTHORIZATION
+        || matches!(name.as_str(), "keep-alive" | "proxy-connection")
+}
+
 /// Removes hop-by-hop headers, including every header the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none; one pass over the names (no lookups) finds out.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -45,26 +64,55 @@ pub fn add_forwarded(
     host: Option<&HeaderValue>,
 ) {
     if let Some(client) = client {
-        let ip = client.ip().to_string();
-        let value = match headers
-            .get_all("x-forwarded-for")
+        let prior: Vec<&str> = headers
+            .get_all(&X_FORWARDED_FOR)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-        {
-            prior if prior.is_empty() => ip,
-            prior => format!("{}, {ip}", prior.join(", ")),
+            .collect();
+        let value = if prior.is_empty() {
+            ip_value(client.ip())
+        } else {
+            HeaderValue::from_str(&format!("{}, {}", prior.join(", "), client.ip())).ok()
         };
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert("x-forwarded-for", v);
+        if let Some(v) = value {
+            headers.insert(X_FORWARDED_FOR, v);
         }
     }
     headers.insert(
-        "x-forwarded-proto",
+        X_FORWARDED_PROTO,
         HeaderValue::from_static(if https { "https" } else { "http" }),
     );
     if let Some(h) = host {
-        headers.insert("x-forwarded-host", h.clone());
+        headers.insert(X_FORWARDED_HOST, h.clone());
+    }
+}
+
+/// The address as a header value; IPv4 without going through `fmt` (every forwarded request
+/// formats one).
+fn ip_value(ip: IpAddr) -> Option<HeaderValue> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut buf = [0u8; 15];
+            let mut n = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[n] = b'.';
+                    n += 1;
+                }
+                if octet >= 100 {
+                    buf[n] = b'0' + octet / 100;
+                    n += 1;
+                }
+                if octet >= 10 {
+                    buf[n] = b'0' + octet / 10 % 10;
+                    n += 1;
+                }
+                buf[n] = b'0' + octet % 10;
+                n += 1;
+            }
+            HeaderValue::from_bytes(&buf[..n]).ok()
+        }
+        IpAddr::V6(v6) => HeaderValue::from_str(&v6.to_string()).ok(),
     }
 }
 
@@ -103,5 +151,21 @@ mod tests {
         assert_eq!(h["x-forwarded-for"], "1.1.1.1, 2.2.2.2, 10.1.2.3");
         assert_eq!(h["x-forwarded-proto"], "https");
         assert!(h.get("x-forwarded-host").is_none());
+    }
+
+    #[test]
+    fn client_addresses_format_as_rust_does() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.30.40",
+            "100.9.99.255",
+            "255.255.255.255",
+            "::1",
+            "fe80::1:2",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_value(ip).unwrap(), ip.to_string().as_str());
+        }
     }
 }

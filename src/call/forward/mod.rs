@@ -44,14 +44,19 @@ pub struct ForwardPlan {
     /// The `Host` sent upstream for a direct `host`/`url` (the name as configured); cluster
     /// endpoints get their address.
     pub host: Option<HeaderValue>,
+    /// A response phase of the request's filter chains reads the request headers: they are
+    /// copied upstream rather than moved.
+    pub keep_headers: bool,
 }
 
 impl ForwardPlan {
     /// The plan of `route` if it forwards; `Err` names what cannot be sent as a header.
+    /// `keep_headers`: see [`ForwardPlan::keep_headers`].
     pub fn of(
         route: &Route,
         https: bool,
         pool: &Arc<ConnectionPool>,
+        keep_headers: bool,
     ) -> Result<Option<ForwardPlan>, String> {
         let Some(forward) = &route.forward else {
             return Ok(None);
@@ -81,6 +86,7 @@ impl ForwardPlan {
                 }
                 Backend::Cluster(_) | Backend::Registry => None,
             },
+            keep_headers,
         }))
     }
 }
@@ -99,7 +105,7 @@ fn upstream_request(
     route: &Route,
     fwd: &ForwardPlan,
     params: &Params,
-    ctx: &RequestCtx,
+    ctx: &mut RequestCtx,
     body: Body,
 ) -> Result<Request<Body>, GatewayError> {
     let query = ctx.uri.query();
@@ -134,7 +140,11 @@ fn upstream_request(
             )
         }
     };
-    let mut headers = ctx.headers.clone();
+    let mut headers = if fwd.keep_headers {
+        ctx.headers.clone()
+    } else {
+        std::mem::take(&mut ctx.headers)
+    };
     headers::strip_hop_by_hop(&mut headers);
     // The listener already answered `Expect: 100-continue`; the body is sent right away.
     headers.remove(header::EXPECT);
@@ -226,11 +236,7 @@ pub async fn serve(
                 })
             }
         };
-        if let Some(v) = fwd
-            .host
-            .clone()
-            .or_else(|| HeaderValue::from_str(&endpoint.id).ok())
-        {
+        if let Some(v) = fwd.host.clone().or_else(|| endpoint.host.clone()) {
             req.headers_mut().insert(header::HOST, v);
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -263,7 +269,7 @@ pub async fn serve(
                             continue;
                         }
                         return Err(GatewayError::Upstream {
-                            endpoint: endpoint.id.clone(),
+                            endpoint: endpoint.id.to_string(),
                             source: CallError::Connect { addr, reason },
                         });
                     }

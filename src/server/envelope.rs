@@ -19,7 +19,6 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 use tracing::Instrument;
 
 /// The request-id header.
@@ -127,16 +126,12 @@ impl App {
             path = %req.uri().path(),
             request_id = id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
         );
-        let started = Instant::now();
         let handler = Box::pin(handle(Arc::clone(&self.shared), self.listener, remote, req));
         let id_text = id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
-        let mut resp = guarded(handler, id_text).instrument(span.clone()).await;
+        let mut resp = guarded(handler, id_text).instrument(span).await;
         if let Some(id) = id {
             resp.headers_mut().entry(REQUEST_ID).or_insert(id);
         }
-        span.in_scope(|| {
-            tracing::debug!(status = resp.status().as_u16(), latency = ?started.elapsed(), "finished processing request");
-        });
         resp
     }
 }

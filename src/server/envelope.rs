@@ -111,8 +111,8 @@ impl App {
         }
     }
 
-    /// Serves one request (the whole envelope), for callers that are not a hyper connection.
-    pub async fn serve(&self, req: Request<Body>, remote: Option<SocketAddr>) -> Response {
+    /// Serves one request through the whole envelope.
+    async fn serve(&self, req: Request<Body>, remote: Option<SocketAddr>) -> Response {
         let mut req = req;
         let id = match req.headers().get(REQUEST_ID) {
             Some(v) => Some(v.clone()),

@@ -89,6 +89,8 @@ pub struct CallPlan {
     /// For routes generated from a registry: the method's declared signatures (the body is
     /// read against them instead of a mapping).
     pub signatures: Option<Vec<Vec<String>>>,
+    /// Set when the whole body is the only argument: read in one pass (see [`WholeBody`]).
+    pub whole_body: Option<crate::call::invoke::WholeBody>,
     /// `requestType: grpc`: the protobuf IDL call (descriptors from protosets or reflection).
     pub idl: Option<Arc<crate::call::idl::IdlPlan>>,
     /// For `requestType: http` / `triple-json` routes: the request is forwarded, not invoked.
@@ -443,7 +445,15 @@ impl Runtime {
                 let forward =
                     crate::call::forward::ForwardPlan::of(route, https, pool, keep_headers)
                         .map_err(|m| err(format!("route {label}: {m}")))?;
+                let hash_key = hash_keys.get(&cluster_name).cloned();
+                let whole_body = crate::call::invoke::WholeBody::of(
+                    route,
+                    declared_types.as_deref(),
+                    signatures.is_some(),
+                    hash_key.as_ref(),
+                );
                 plans.push(Arc::new(CallPlan {
+                    whole_body,
                     idl,
                     forward,
                     chain,
@@ -459,7 +469,7 @@ impl Runtime {
                     cluster,
                     deadline: route.effective_timeout(l.hcm.timeout, Some(proxy.request_timeout)),
                     retries: route.target.retries.unwrap_or(proxy.retries),
-                    hash_key: hash_keys.get(&cluster_name).cloned(),
+                    hash_key,
                     signatures,
                     retry_budget,
                     split,

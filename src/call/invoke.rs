@@ -18,11 +18,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tianlu_api_config::{
-    HashKey, Lookup, MapSource, MappingError, MappingErrorKind, Params, RequestView, Route,
+    Extracted, HashKey, Lookup, MapSource, MapTarget, MappingError, MappingErrorKind, Params,
+    RequestView, Route,
 };
 use tianlu_protocol::dubbo::{CallError, RpcOutcome, RpcResponse};
 use tianlu_protocol::generic::{
-    exception_from_value, hessian_to_json, json_to_hessian, ArgErrorKind, InputPolicy, JavaType,
+    exception_from_value, json_text_to_hessian, json_to_hessian, write_json_text, ArgError,
+    ArgErrorKind, InputPolicy, JavaType, TextArgError,
 };
 use tianlu_protocol::hessian2::Value;
 use tianlu_protocol::invocation::Invocation;
@@ -127,16 +129,37 @@ async fn call_route(
             .params()
             .iter()
             .any(|p| matches!(p.source, MapSource::Body(_) | MapSource::BodyAll));
-    let json_body = read_json_body(body, ctx.body_limit, uses_body).await?;
-    let extracted = route
-        .mapping
-        .extract(&RequestView {
-            params,
-            query,
-            headers: &header_of,
-            body: json_body.as_ref(),
-        })
-        .map_err(mapping_error)?;
+    let bytes = read_body(body, ctx.body_limit).await?;
+    // The whole body as the only argument: parsed and converted in one pass, no JSON tree.
+    // (An empty body takes the mapping path, which names what is missing.)
+    let whole_body = match &plan.whole_body {
+        Some(whole) if !bytes.is_empty() => Some((
+            json_text_to_hessian(&bytes, &whole.ty, &whole.source, &plan.policy).map_err(|e| {
+                match e {
+                    TextArgError::Syntax(e) => malformed_json(&e),
+                    TextArgError::Arg(e) => arg_error(e),
+                }
+            })?,
+            whole.ty.wire_name(),
+        )),
+        _ => None,
+    };
+    let json_body = match uses_body && whole_body.is_none() && !bytes.is_empty() {
+        true => Some(parse_json(&bytes)?),
+        false => None,
+    };
+    let extracted = match whole_body {
+        Some(_) => Extracted::default(),
+        None => route
+            .mapping
+            .extract(&RequestView {
+                params,
+                query,
+                headers: &header_of,
+                body: json_body.as_ref(),
+            })
+            .map_err(mapping_error)?,
+    };
 
     let interface = extracted
         .opt
@@ -230,17 +253,12 @@ async fn call_route(
         if client_types {
             check_client_type(&java, &plan.policy, &source)?;
         }
-        let value =
-            json_to_hessian(&json, &java, &source, &plan.policy).map_err(|e| match e.kind {
-                ArgErrorKind::ClassNotAllowed => GatewayError::Forbidden {
-                    reason: e.to_string(),
-                },
-                ArgErrorKind::Invalid => GatewayError::BadRequest {
-                    field: e.path,
-                    reason: e.reason,
-                },
-            })?;
+        let value = json_to_hessian(json, &java, &source, &plan.policy).map_err(arg_error)?;
         type_names.push(java.wire_name());
+        args.push(value);
+    }
+    if let Some((value, type_name)) = whole_body {
+        type_names.push(type_name);
         args.push(value);
     }
 
@@ -352,16 +370,71 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Gateway
 }
 
 pub(crate) fn parse_json(bytes: &[u8]) -> Result<Json, GatewayError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        GatewayError::bad_request(
-            "requestBody",
-            format!(
-                "malformed JSON at line {} column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        )
-    })
+    serde_json::from_slice(bytes).map_err(|e| malformed_json(&e))
+}
+
+fn malformed_json(e: &serde_json::Error) -> GatewayError {
+    GatewayError::bad_request(
+        "requestBody",
+        format!(
+            "malformed JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ),
+    )
+}
+
+/// An argument that does not fit its type (400), or names a class outside the policy (403).
+fn arg_error(e: ArgError) -> GatewayError {
+    match e.kind {
+        ArgErrorKind::ClassNotAllowed => GatewayError::Forbidden {
+            reason: e.to_string(),
+        },
+        ArgErrorKind::Invalid => GatewayError::BadRequest {
+            field: e.path,
+            reason: e.reason,
+        },
+    }
+}
+
+/// A route whose only argument is the whole JSON body (`requestBody._all` → `mapTo: 0`) with
+/// a declared type, read straight from the body text. Routes that also hash on that argument,
+/// map anything else or read the body against registry signatures take the mapping path.
+pub struct WholeBody {
+    /// The declared type of the argument.
+    pub ty: JavaType,
+    /// The mapping entry's name (`requestBody._all`), for error paths.
+    pub source: String,
+}
+
+impl WholeBody {
+    /// The plan for `route`, if its mapping has that shape.
+    pub fn of(
+        route: &Route,
+        declared: Option<&[JavaType]>,
+        signatures: bool,
+        hash_key: Option<&HashKey>,
+    ) -> Option<WholeBody> {
+        let [param] = route.mapping.params() else {
+            return None;
+        };
+        if signatures
+            || param.source != MapSource::BodyAll
+            || param.target != MapTarget::Arg(0)
+            || matches!(hash_key, Some(HashKey::Argument(0)))
+        {
+            return None;
+        }
+        let ty = match declared {
+            Some([ty]) => ty.clone(),
+            Some(_) => return None,
+            None => JavaType::parse(param.map_type.as_deref()?).ok()?,
+        };
+        Some(WholeBody {
+            ty,
+            source: param.name.clone(),
+        })
+    }
 }
 
 /// Calls the cluster within the route deadline, failing over to another endpoint only when an
@@ -489,22 +562,23 @@ where
 
 /// Turns the provider's answer into the HTTP response.
 fn shape(resp: RpcResponse, plan: &CallPlan) -> Result<Response, GatewayError> {
-    let json = match resp.outcome {
+    let body = match resp.outcome {
         RpcOutcome::Value(v) => {
-            hessian_to_json(&v, &plan.output).map_err(|e| GatewayError::BadResponse {
-                reason: e.to_string(),
-            })?
+            let mut body = Vec::with_capacity(256);
+            write_json_text(&v, &plan.output, &mut body).map_err(|e| {
+                GatewayError::BadResponse {
+                    reason: e.to_string(),
+                }
+            })?;
+            body
         }
-        RpcOutcome::Null => Json::Null,
+        RpcOutcome::Null => b"null".to_vec(),
         RpcOutcome::Exception(v) => {
             return Err(GatewayError::Business {
                 exception: Box::new(exception_from_value(&v)),
             })
         }
     };
-    let body = serde_json::to_vec(&json).map_err(|e| GatewayError::Internal {
-        reason: e.to_string(),
-    })?;
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -834,6 +834,48 @@ async fn client_errors_are_4xx_with_json_bodies() -> Result<()> {
     .await?;
     let body = error(r, StatusCode::BAD_REQUEST, "BAD_REQUEST", "malformed JSON")?;
     assert_eq!(body["field"], json!("requestBody"), "{body}");
+    // The same route reads its whole body in one pass: a value that fits no Java number names
+    // its path, a class outside the allowlist is refused even when it comes after the value
+    // that does not fit, and an empty body is missing.
+    let r = send(
+        client()
+            .post(gw.url("/users"))
+            .header("content-type", "application/json")
+            .body(r#"{"name": "x", "history": [{}, {"zip": 18446744073709551615}]}"#),
+    )
+    .await?;
+    let body = error(
+        r,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        "zip out of range",
+    )?;
+    assert_eq!(
+        body["field"],
+        json!("requestBody._all.history[1].zip"),
+        "{body}"
+    );
+    let r = send(
+        client()
+            .post(gw.url("/users"))
+            .header("content-type", "application/json")
+            .body(r#"{"age": 18446744073709551615, "class": "java.lang.ProcessBuilder"}"#),
+    )
+    .await?;
+    error(
+        r,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+        "class in a POJO body",
+    )?;
+    let r = send(
+        client()
+            .post(gw.url("/users"))
+            .header("content-type", "application/json"),
+    )
+    .await?;
+    let body = error(r, StatusCode::BAD_REQUEST, "BAD_REQUEST", "empty body")?;
+    assert_eq!(body["field"], json!("requestBody._all"), "{body}");
     // 400: a path parameter that is not a long names the field.
     let r = get(&gw, "/users/abc").await?;
     let body = error(r, StatusCode::BAD_REQUEST, "BAD_REQUEST", "id abc")?;

@@ -5,7 +5,8 @@
 //!   on the wire.
 //! - [`json_to_hessian`] converts JSON arguments to what `PojoUtils.realize` expects on the
 //!   provider, checking client-supplied `"class"` names with an [`InputPolicy`].
-//! - [`hessian_to_json`] converts results, in the default convention or pixiu's
+//! - [`hessian_to_json`] and [`write_json_text`] convert results (to a tree or straight to
+//!   text), in the default convention or pixiu's
 //!   ([`OutputOptions`]).
 //! - [`exception_from_value`] reduces a Java exception to a [`JavaException`].
 
@@ -28,10 +29,12 @@ pub use time::{
     parse_date_millis,
 };
 pub use to_hessian::{
-    json_args_to_hessian, json_to_hessian, ArgError, ArgErrorKind, MAX_INPUT_DEPTH,
+    json_args_to_hessian, json_text_to_hessian, json_to_hessian, ArgError, ArgErrorKind,
+    TextArgError, MAX_INPUT_DEPTH,
 };
 pub use to_json::{
-    hessian_to_json, JsonError, OutputOptions, MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_SAFE_INTEGER,
+    hessian_to_json, write_json_text, JsonError, OutputOptions, MAX_JSON_DEPTH, MAX_JSON_NODES,
+    MAX_SAFE_INTEGER,
 };
 
 /// Appends a key to a path: `.name` for identifier-like keys, `["odd key"]` otherwise (JSON

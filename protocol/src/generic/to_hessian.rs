@@ -16,6 +16,9 @@ use super::time;
 use crate::hessian2::{List, Map, Value};
 
 mod scalars;
+mod stream;
+
+pub use stream::{json_text_to_hessian, TextArgError};
 
 /// Maximum JSON nesting converted (serde_json's own parser stops at 128 as well).
 pub const MAX_INPUT_DEPTH: usize = 128;
@@ -42,19 +45,42 @@ pub struct ArgError {
 }
 
 /// Converts one JSON value to hessian for a parameter (or field) of type `ty`. `path` names the
-/// value in errors (`args[0]`); nested paths are appended to it.
+/// value in errors (`args[0]`); nested paths are appended to it. The value is consumed: its
+/// strings move into the result.
 pub fn json_to_hessian(
-    json: &Json,
+    json: Json,
     ty: &JavaType,
     path: &str,
     policy: &InputPolicy,
 ) -> Result<Value, ArgError> {
-    Converter {
-        policy,
-        path: path.to_string(),
-        depth: 0,
+    Converter { policy, depth: 0 }
+        .convert(json, ty)
+        .map_err(|e| rooted(e, path))
+}
+
+/// An error whose path is relative to the converted value, placed under `root`.
+fn rooted(mut e: ArgError, root: &str) -> ArgError {
+    // Relative paths are built below a non-empty placeholder, so a key directly under an empty
+    // root carries a dot that push_key would not have written.
+    let below = if root.is_empty() {
+        e.path.strip_prefix('.').unwrap_or(&e.path)
+    } else {
+        &e.path
+    };
+    e.path = format!("{root}{below}");
+    e
+}
+
+/// An error from one level down, seen from the level that reached it through `seg`.
+fn under(mut e: ArgError, seg: Seg<'_>) -> ArgError {
+    let mut path = String::from("$");
+    match seg {
+        Seg::Index(i) => path.push_str(&format!("[{i}]")),
+        Seg::Key(k) => push_key(&mut path, k),
     }
-    .convert(json, ty)
+    path.push_str(&e.path);
+    e.path = path.split_off(1);
+    e
 }
 
 /// Converts a whole argument list, naming the values `args[0]`, `args[1]`, …
@@ -73,12 +99,12 @@ pub fn json_args_to_hessian(
     args.iter()
         .zip(types)
         .enumerate()
-        .map(|(i, (a, t))| json_to_hessian(a, t, &format!("args[{i}]"), policy))
+        .map(|(i, (a, t))| json_to_hessian(a.clone(), t, &format!("args[{i}]"), policy))
         .collect()
 }
 
 /// The JSON kind for messages.
-fn kind(json: &Json) -> &'static str {
+pub(crate) fn kind(json: &Json) -> &'static str {
     match json {
         Json::Null => "null",
         Json::Bool(_) => "boolean",
@@ -89,36 +115,36 @@ fn kind(json: &Json) -> &'static str {
     }
 }
 
+/// Errors carry the path below the value being converted; each level prepends its segment as
+/// an error travels up, so a successful conversion does no path bookkeeping.
 struct Converter<'a> {
     policy: &'a InputPolicy,
-    path: String,
     depth: usize,
 }
 
 impl Converter<'_> {
     fn err(&self, reason: impl Into<String>) -> ArgError {
         ArgError {
-            path: self.path.clone(),
+            path: String::new(),
             reason: reason.into(),
             kind: ArgErrorKind::Invalid,
         }
     }
 
     fn expected(&self, what: &str, ty: &JavaType, json: &Json) -> ArgError {
-        self.err(format!("expected {what} for {ty}, found {}", kind(json)))
+        self.expected_kind(what, ty, kind(json))
     }
 
-    /// Runs `f` with `seg` appended to the path (`[3]` or a key).
+    fn expected_kind(&self, what: &str, ty: &JavaType, found: &str) -> ArgError {
+        self.err(format!("expected {what} for {ty}, found {found}"))
+    }
+
+    /// Runs `f` one level down, below `seg` (`[3]` or a key).
     fn nested<T>(
         &mut self,
         seg: Seg<'_>,
         f: impl FnOnce(&mut Self) -> Result<T, ArgError>,
     ) -> Result<T, ArgError> {
-        let len = self.path.len();
-        match seg {
-            Seg::Index(i) => self.path.push_str(&format!("[{i}]")),
-            Seg::Key(k) => push_key(&mut self.path, k),
-        }
         self.depth += 1;
         let out = if self.depth > MAX_INPUT_DEPTH {
             Err(self.err(format!("nested deeper than {MAX_INPUT_DEPTH} levels")))
@@ -126,11 +152,10 @@ impl Converter<'_> {
             f(self)
         };
         self.depth -= 1;
-        self.path.truncate(len);
-        out
+        out.map_err(|e| under(e, seg))
     }
 
-    fn convert(&mut self, json: &Json, ty: &JavaType) -> Result<Value, ArgError> {
+    fn convert(&mut self, json: Json, ty: &JavaType) -> Result<Value, ArgError> {
         if json.is_null() {
             return match ty {
                 JavaType::Primitive(p) => Err(self.err(format!(
@@ -142,29 +167,29 @@ impl Converter<'_> {
             };
         }
         match ty {
-            JavaType::Primitive(p) | JavaType::Boxed(p) => self.primitive(json, *p, ty),
+            JavaType::Primitive(p) | JavaType::Boxed(p) => self.primitive(&json, *p, ty),
             JavaType::String => match json {
-                Json::String(s) => Ok(Value::String(s.clone())),
+                Json::String(s) => Ok(Value::String(s)),
                 _ => Err(self.err(format!(
                     "expected a JSON string for java.lang.String, found {} (numbers and booleans are not converted)",
-                    kind(json)
+                    kind(&json)
                 ))),
             },
             JavaType::Object => self.infer(json),
-            JavaType::BigDecimal => self.big_decimal(json, ty),
-            JavaType::BigInteger => self.big_integer(json, ty),
-            JavaType::Date => self.date(json, ty),
-            JavaType::LocalDate => self.local(json, ty, time::check_local_date),
-            JavaType::LocalDateTime => self.local(json, ty, time::check_local_date_time),
-            JavaType::LocalTime => self.local(json, ty, time::check_local_time),
-            JavaType::ByteArray => self.bytes(json, ty),
+            JavaType::BigDecimal => self.big_decimal(&json, ty),
+            JavaType::BigInteger => self.big_integer(&json, ty),
+            JavaType::Date => self.date(&json, ty),
+            JavaType::LocalDate => self.local(&json, ty, time::check_local_date),
+            JavaType::LocalDateTime => self.local(&json, ty, time::check_local_date_time),
+            JavaType::LocalTime => self.local(&json, ty, time::check_local_time),
+            JavaType::ByteArray => self.bytes(&json, ty),
             JavaType::CharArray => match json {
-                Json::String(s) => Ok(Value::String(s.clone())),
-                _ => Err(self.expected("a JSON string", ty, json)),
+                Json::String(s) => Ok(Value::String(s)),
+                _ => Err(self.expected("a JSON string", ty, &json)),
             },
             // Only reachable for hand-built types: `JavaType::parse` folds these two already.
             JavaType::Array(element) if **element == JavaType::Primitive(Primitive::Byte) => {
-                self.bytes(json, ty)
+                self.bytes(&json, ty)
             }
             JavaType::Array(element) if **element == JavaType::Primitive(Primitive::Char) => {
                 self.convert(json, &JavaType::CharArray)
@@ -183,23 +208,23 @@ impl Converter<'_> {
                 Json::Object(obj) => self.pojo(obj, class),
                 // An enum constant's name (PojoUtils: Enum.valueOf), or any text the provider
                 // converts itself (e.g. java.sql.Timestamp).
-                Json::String(s) => Ok(Value::String(s.clone())),
-                _ => Err(self.expected("a JSON object (or a string for an enum)", ty, json)),
+                Json::String(s) => Ok(Value::String(s)),
+                _ => Err(self.expected("a JSON object (or a string for an enum)", ty, &json)),
             },
         }
     }
 
     fn items(
         &mut self,
-        json: &Json,
+        json: Json,
         element: &JavaType,
         ty: &JavaType,
     ) -> Result<Vec<Value>, ArgError> {
         let Json::Array(items) = json else {
-            return Err(self.expected("a JSON array", ty, json));
+            return Err(self.expected("a JSON array", ty, &json));
         };
         items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, item)| self.nested(Seg::Index(i), |c| c.convert(item, element)))
             .collect()
@@ -207,13 +232,13 @@ impl Converter<'_> {
 
     fn map(
         &mut self,
-        json: &Json,
+        json: Json,
         key_ty: &JavaType,
         value_ty: &JavaType,
         ty: &JavaType,
     ) -> Result<Value, ArgError> {
         let Json::Object(obj) = json else {
-            return Err(self.expected("a JSON object", ty, json));
+            return Err(self.expected("a JSON object", ty, &json));
         };
         // PojoUtils loads a String "class" entry even for Map-typed parameters.
         if let Some(Json::String(class)) = obj.get("class") {
@@ -221,11 +246,11 @@ impl Converter<'_> {
         }
         let mut entries = Vec::with_capacity(obj.len());
         for (k, v) in obj {
-            let entry = self.nested(Seg::Key(k), |c| {
+            let entry = self.nested(Seg::Key(&k), |c| {
                 let key = match key_ty {
                     JavaType::Object | JavaType::String => Value::String(k.clone()),
                     other => c
-                        .convert(&Json::String(k.clone()), other)
+                        .convert(Json::String(k.clone()), other)
                         .map_err(|e| c.err(format!("map key: {}", e.reason)))?,
                 };
                 Ok((key, c.convert(v, value_ty)?))
@@ -238,35 +263,39 @@ impl Converter<'_> {
     /// A POJO as Dubbo's generalized form: `H` map, `"class"` first, fields by inference.
     fn pojo(
         &mut self,
-        obj: &serde_json::Map<String, Json>,
+        mut obj: serde_json::Map<String, Json>,
         declared: &str,
     ) -> Result<Value, ArgError> {
-        let class = match obj.get("class") {
+        let class = match obj.shift_remove("class") {
             None => declared.to_string(),
-            Some(Json::String(c)) if c == declared => c.clone(),
+            Some(Json::String(c)) if c == declared => c,
             Some(Json::String(c)) => {
-                self.nested(Seg::Key("class"), |conv| conv.check_class(c))?;
-                c.clone()
+                self.nested(Seg::Key("class"), |conv| conv.check_class(&c))?;
+                c
             }
             Some(other) => {
                 return self.nested(Seg::Key("class"), |c| {
-                    Err(c.err(format!("\"class\" must be a string, found {}", kind(other))))
+                    Err(c.err(format!(
+                        "\"class\" must be a string, found {}",
+                        kind(&other)
+                    )))
                 })
             }
         };
         self.class_map(class, obj)
     }
 
+    /// `"class"` first, then the other members (the caller took `"class"` out of `obj`).
     fn class_map(
         &mut self,
         class: String,
-        obj: &serde_json::Map<String, Json>,
+        obj: serde_json::Map<String, Json>,
     ) -> Result<Value, ArgError> {
         let mut entries = Vec::with_capacity(obj.len() + 1);
         entries.push((Value::string("class"), Value::String(class)));
-        for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "class") {
-            let value = self.nested(Seg::Key(k), |c| c.infer(v))?;
-            entries.push((Value::String(k.clone()), value));
+        for (k, v) in obj {
+            let value = self.nested(Seg::Key(&k), |c| c.infer(v))?;
+            entries.push((Value::String(k), value));
         }
         Ok(Value::Map(Map {
             type_name: None,
@@ -289,10 +318,10 @@ impl Converter<'_> {
     }
 
     /// `Object` slots and POJO fields: the JSON value's own shape decides.
-    fn infer(&mut self, json: &Json) -> Result<Value, ArgError> {
+    fn infer(&mut self, json: Json) -> Result<Value, ArgError> {
         match json {
             Json::Null => Ok(Value::Null),
-            Json::Bool(b) => Ok(Value::Bool(*b)),
+            Json::Bool(b) => Ok(Value::Bool(b)),
             Json::Number(n) => {
                 if let Some(v) = n.as_i64() {
                     Ok(i32::try_from(v).map_or(Value::Long(v), Value::Int))
@@ -304,10 +333,10 @@ impl Converter<'_> {
                     Ok(Value::Double(n.as_f64().unwrap_or(f64::NAN)))
                 }
             }
-            Json::String(s) => Ok(Value::String(s.clone())),
+            Json::String(s) => Ok(Value::String(s)),
             Json::Array(items) => {
                 let values = items
-                    .iter()
+                    .into_iter()
                     .enumerate()
                     .map(|(i, item)| self.nested(Seg::Index(i), |c| c.infer(item)))
                     .collect::<Result<Vec<_>, _>>()?;
@@ -316,25 +345,26 @@ impl Converter<'_> {
                     items: values,
                 }))
             }
-            Json::Object(obj) => match obj.get("class") {
-                Some(Json::String(class)) => {
-                    self.nested(Seg::Key("class"), |c| c.check_class(class))?;
-                    self.class_map(class.clone(), obj)
-                }
-                _ => {
-                    let mut entries = Vec::with_capacity(obj.len());
-                    for (k, v) in obj {
-                        let value = self.nested(Seg::Key(k), |c| c.infer(v))?;
-                        entries.push((Value::String(k.clone()), value));
+            Json::Object(mut obj) => {
+                if matches!(obj.get("class"), Some(Json::String(_))) {
+                    if let Some(Json::String(class)) = obj.shift_remove("class") {
+                        self.nested(Seg::Key("class"), |c| c.check_class(&class))?;
+                        return self.class_map(class, obj);
                     }
-                    Ok(Value::map(entries))
                 }
-            },
+                let mut entries = Vec::with_capacity(obj.len());
+                for (k, v) in obj {
+                    let value = self.nested(Seg::Key(&k), |c| c.infer(v))?;
+                    entries.push((Value::String(k), value));
+                }
+                Ok(Value::map(entries))
+            }
         }
     }
 }
 
 /// A path segment.
+#[derive(Clone, Copy)]
 enum Seg<'k> {
     Index(usize),
     Key(&'k str),

@@ -10,15 +10,25 @@
 //! A cycle ([`Value::Ref`]) cannot be written as JSON and is an error naming its path; output is
 //! bounded by [`MAX_JSON_DEPTH`] and [`MAX_JSON_NODES`] so that a tree that repeats shared
 //! references cannot explode.
+//!
+//! One traversal feeds either a `serde_json::Value` ([`hessian_to_json`]) or compact JSON text
+//! ([`write_json_text`], what response bodies use: no intermediate tree). Paths for errors are
+//! assembled only when an error travels up, so the common case does no path bookkeeping.
+
+use std::borrow::Cow;
 
 use base64::Engine as _;
-use serde_json::{Map as JsonMap, Number, Value as Json};
+use serde_json::{Number, Value as Json};
 use thiserror::Error;
+
+use sink::{Sink, TextSink, TreeSink};
 
 use super::number::big_integer_text;
 use super::push_key;
 use super::time::format_date_millis;
 use crate::hessian2::{List, Value};
+
+mod sink;
 
 /// Maximum JSON nesting produced.
 pub const MAX_JSON_DEPTH: usize = 256;
@@ -99,57 +109,148 @@ pub fn hessian_to_json(v: &Value, opts: &OutputOptions) -> Result<Json, JsonErro
     hessian_to_json_limited(v, opts, MAX_JSON_NODES)
 }
 
+/// Appends a decoded hessian value to `out` as compact JSON text: byte for byte what
+/// `serde_json::to_vec` writes for [`hessian_to_json`]'s result, without building that tree.
+/// On error `out` holds a partial document.
+pub fn write_json_text(
+    v: &Value,
+    opts: &OutputOptions,
+    out: &mut Vec<u8>,
+) -> Result<(), JsonError> {
+    write_json_text_limited(v, opts, MAX_JSON_NODES, out)
+}
+
 /// [`hessian_to_json`] with another node limit (tests use small ones).
 pub(crate) fn hessian_to_json_limited(
     v: &Value,
     opts: &OutputOptions,
     max_nodes: usize,
 ) -> Result<Json, JsonError> {
-    Writer {
-        opts: *opts,
-        path: "$".to_string(),
-        depth: 0,
-        nodes: 0,
-        max_nodes,
+    let mut sink = TreeSink::default();
+    Writer::new(opts, max_nodes).run(v, &mut sink)?;
+    Ok(sink.finish())
+}
+
+/// [`write_json_text`] with another node limit (tests use small ones).
+pub(crate) fn write_json_text_limited(
+    v: &Value,
+    opts: &OutputOptions,
+    max_nodes: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), JsonError> {
+    Writer::new(opts, max_nodes).run(v, &mut TextSink::new(out))
+}
+
+/// A failure on its way up: the path below the frame it has reached, built as it climbs.
+struct Fail {
+    kind: FailKind,
+    path: String,
+}
+
+enum FailKind {
+    Cycle(u32),
+    TooDeep,
+    TooLarge,
+}
+
+impl Fail {
+    fn new(kind: FailKind) -> Self {
+        Fail {
+            kind,
+            path: String::new(),
+        }
     }
-    .write(v)
+
+    /// The same failure seen from the parent that reached the child through `seg`.
+    fn under(mut self, seg: Seg<'_>) -> Self {
+        let text = match seg {
+            Seg::Index(i) => format!("[{i}]"),
+            Seg::Key(k) => {
+                let mut p = String::from("$");
+                push_key(&mut p, k);
+                p.split_off(1)
+            }
+            Seg::MapKey => "{key}".to_string(),
+        };
+        self.path.insert_str(0, &text);
+        self
+    }
+
+    fn into_error(self, max_nodes: usize) -> JsonError {
+        let path = format!("${}", self.path);
+        match self.kind {
+            FailKind::Cycle(index) => JsonError::Cycle { path, index },
+            FailKind::TooDeep => JsonError::TooDeep {
+                path,
+                limit: MAX_JSON_DEPTH,
+            },
+            FailKind::TooLarge => JsonError::TooLarge { limit: max_nodes },
+        }
+    }
+}
+
+/// How a child is reached from its parent.
+#[derive(Clone, Copy)]
+enum Seg<'k> {
+    Index(usize),
+    Key(&'k str),
+    /// A map key that is itself a container, written as JSON text.
+    MapKey,
+}
+
+/// An object member: its value, or the class name written as the `"class"` member.
+#[derive(Clone, Copy)]
+enum Member<'v> {
+    Class(&'v str),
+    Value(&'v Value),
 }
 
 struct Writer {
     opts: OutputOptions,
-    path: String,
     depth: usize,
     nodes: usize,
     max_nodes: usize,
 }
 
 impl Writer {
-    fn write(&mut self, v: &Value) -> Result<Json, JsonError> {
+    fn new(opts: &OutputOptions, max_nodes: usize) -> Self {
+        Writer {
+            opts: *opts,
+            depth: 0,
+            nodes: 0,
+            max_nodes,
+        }
+    }
+
+    fn run<S: Sink>(mut self, v: &Value, out: &mut S) -> Result<(), JsonError> {
+        let max = self.max_nodes;
+        self.write(v, out).map_err(|f| f.into_error(max))
+    }
+
+    fn write<S: Sink>(&mut self, v: &Value, out: &mut S) -> Result<(), Fail> {
         self.nodes += 1;
         if self.nodes > self.max_nodes {
-            return Err(JsonError::TooLarge {
-                limit: self.max_nodes,
-            });
+            return Err(Fail::new(FailKind::TooLarge));
         }
-        Ok(match v {
-            Value::Null => Json::Null,
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Int(i) => Json::from(*i),
-            Value::Long(l) if l.unsigned_abs() <= MAX_SAFE_INTEGER.unsigned_abs() => Json::from(*l),
-            Value::Long(l) => Json::String(l.to_string()),
-            Value::Double(d) => double(*d),
-            Value::Date(ms) => Json::String(format_date_millis(*ms)),
-            Value::String(s) => Json::String(s.clone()),
-            Value::Binary(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
+        match v {
+            Value::Null => out.null(),
+            Value::Bool(b) => out.bool(*b),
+            Value::Int(i) => out.int(i64::from(*i)),
+            Value::Long(l) if l.unsigned_abs() <= MAX_SAFE_INTEGER.unsigned_abs() => out.int(*l),
+            Value::Long(l) => out.string(&l.to_string()),
+            Value::Double(d) => match special_double(*d) {
+                Some(text) => out.string(text),
+                None => out.float(*d),
+            },
+            Value::Date(ms) => out.string(&format_date_millis(*ms)),
+            Value::String(s) => out.string(s),
+            Value::Binary(b) => out.string(&base64::engine::general_purpose::STANDARD.encode(b)),
             Value::List(list) => {
-                let mut out = Vec::with_capacity(list.items.len());
+                out.begin_array(list.items.len());
                 for (i, item) in list.items.iter().enumerate() {
-                    let len = self.path.len();
-                    self.path.push_str(&format!("[{i}]"));
-                    out.push(self.enter(item)?);
-                    self.path.truncate(len);
+                    self.enter(item, Seg::Index(i), out)?;
                 }
-                Json::Array(out)
+                out.end_array();
             }
             Value::Map(map) => {
                 let class = map
@@ -157,7 +258,8 @@ impl Writer {
                     .and_then(Value::as_str)
                     .filter(|_| map.type_name.is_none());
                 if let Some(flat) = class.and_then(|c| self.flatten(c, |f| map.get_str(f))) {
-                    return Ok(flat);
+                    out.string(&flat);
+                    return Ok(());
                 }
                 let mut fields = Vec::with_capacity(map.entries.len());
                 for (k, val) in &map.entries {
@@ -166,101 +268,110 @@ impl Writer {
                     }
                     fields.push((self.key_text(k)?, val));
                 }
-                self.object(class, fields)?
+                self.object(class, fields, out)?;
             }
             Value::Object(obj) => {
                 let class = obj.class.name.as_str();
                 if let Some(flat) = self.flatten(class, |f| obj.field(f)) {
-                    return Ok(flat);
+                    out.string(&flat);
+                    return Ok(());
                 }
                 let fields = obj
                     .fields()
                     .filter(|(name, _)| *name != "class")
-                    .map(|(name, val)| (name.to_string(), val))
+                    .map(|(name, val)| (Cow::Borrowed(name), val))
                     .collect();
-                self.object(Some(class), fields)?
+                self.object(Some(class), fields, out)?;
             }
-            Value::Ref(index) => {
-                return Err(JsonError::Cycle {
-                    path: self.path.clone(),
-                    index: *index,
-                })
-            }
-        })
+            Value::Ref(index) => return Err(Fail::new(FailKind::Cycle(*index))),
+        }
+        Ok(())
     }
 
     /// Writes a child one level deeper.
-    fn enter(&mut self, v: &Value) -> Result<Json, JsonError> {
+    fn enter<S: Sink>(&mut self, v: &Value, seg: Seg<'_>, out: &mut S) -> Result<(), Fail> {
         self.depth += 1;
-        if self.depth > MAX_JSON_DEPTH {
-            return Err(JsonError::TooDeep {
-                path: self.path.clone(),
-                limit: MAX_JSON_DEPTH,
-            });
-        }
-        let out = self.write(v);
+        let done = if self.depth > MAX_JSON_DEPTH {
+            Err(Fail::new(FailKind::TooDeep))
+        } else {
+            self.write(v, out)
+        };
         self.depth -= 1;
-        out
+        done.map_err(|f| f.under(seg))
     }
 
-    /// A JSON object: `"class"` first (if kept), then the fields in order.
-    fn object(
+    /// A JSON object: `"class"` first (if kept), then the fields in order. Null fields are left
+    /// out unless kept; a key that repeats keeps its first position and takes its last value.
+    fn object<S: Sink>(
         &mut self,
         class: Option<&str>,
-        fields: Vec<(String, &Value)>,
-    ) -> Result<Json, JsonError> {
-        let mut out = JsonMap::new();
+        fields: Vec<(Cow<'_, str>, &Value)>,
+        out: &mut S,
+    ) -> Result<(), Fail> {
+        let mut members: Vec<(&str, Member<'_>)> = Vec::with_capacity(fields.len() + 1);
         if let (true, Some(c)) = (self.opts.keep_class, class) {
-            out.insert("class".into(), Json::String(c.to_string()));
+            members.push(("class", Member::Class(c)));
         }
-        for (key, val) in fields {
+        for (key, val) in &fields {
             if !self.opts.keep_class && key == "class" {
                 continue;
             }
             if !self.opts.keep_null && matches!(val, Value::Null) {
                 continue;
             }
-            let len = self.path.len();
-            push_key(&mut self.path, &key);
-            let json = self.enter(val)?;
-            self.path.truncate(len);
-            out.insert(key, json);
+            members.push((key, Member::Value(val)));
         }
-        Ok(Json::Object(out))
+        if has_repeats(&members) {
+            members = merge_repeats(&members);
+        }
+        out.begin_object(members.len());
+        for (key, member) in members {
+            out.key(key);
+            match member {
+                Member::Class(c) => out.string(c),
+                Member::Value(val) => self.enter(val, Seg::Key(key), out)?,
+            }
+        }
+        out.end_object();
+        Ok(())
     }
 
     /// The text of a map key: strings as they are, scalars via their JSON text, anything else
     /// as compact JSON.
-    fn key_text(&mut self, k: &Value) -> Result<String, JsonError> {
+    fn key_text<'v>(&mut self, k: &'v Value) -> Result<Cow<'v, str>, Fail> {
         Ok(match k {
-            Value::String(s) => s.clone(),
-            Value::Int(i) => i.to_string(),
-            Value::Long(l) => l.to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Null => "null".into(),
-            Value::Date(ms) => format_date_millis(*ms),
-            Value::Double(d) => match double(*d) {
-                Json::String(s) => s,
-                other => other.to_string(),
+            Value::String(s) => Cow::Borrowed(s),
+            Value::Int(i) => Cow::Owned(i.to_string()),
+            Value::Long(l) => Cow::Owned(l.to_string()),
+            Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Value::Null => Cow::Borrowed("null"),
+            Value::Date(ms) => Cow::Owned(format_date_millis(*ms)),
+            Value::Double(d) => match special_double(*d) {
+                Some(text) => Cow::Borrowed(text),
+                None => {
+                    Cow::Owned(Number::from_f64(*d).map_or_else(String::new, |n| n.to_string()))
+                }
             },
             other => {
-                let len = self.path.len();
-                self.path.push_str("{key}");
-                let json = self.enter(other)?;
-                self.path.truncate(len);
-                json.to_string()
+                let mut text = Vec::new();
+                self.enter(other, Seg::MapKey, &mut TextSink::new(&mut text))?;
+                Cow::Owned(String::from_utf8_lossy(&text).into_owned())
             }
         })
     }
 
     /// `BigDecimal`/`BigInteger` as their decimal text, if flattening and the value has the
     /// expected shape (`value` string, or `signum` + `mag` for a field-by-field BigInteger).
-    fn flatten<'v>(&self, class: &str, field: impl Fn(&str) -> Option<&'v Value>) -> Option<Json> {
+    fn flatten<'v>(
+        &self,
+        class: &str,
+        field: impl Fn(&str) -> Option<&'v Value>,
+    ) -> Option<String> {
         if !self.opts.flatten_big_numbers || (class != BIG_DECIMAL && class != BIG_INTEGER) {
             return None;
         }
         if let Some(Value::String(s)) = field("value") {
-            return Some(Json::String(s.clone()));
+            return Some(s.clone());
         }
         if class != BIG_INTEGER {
             return None;
@@ -279,19 +390,50 @@ impl Writer {
                 .collect::<Option<Vec<u32>>>()?,
             _ => return None,
         };
-        big_integer_text(signum, &words).map(Json::String)
+        big_integer_text(signum, &words)
     }
 }
 
-/// A double as a JSON number, or Java's text for the values JSON cannot hold.
-fn double(d: f64) -> Json {
-    if d.is_nan() {
-        Json::String("NaN".into())
-    } else if d == f64::INFINITY {
-        Json::String("Infinity".into())
-    } else if d == f64::NEG_INFINITY {
-        Json::String("-Infinity".into())
+/// Whether two members share a key. Objects are small: pairwise below 32 members.
+fn has_repeats(members: &[(&str, Member<'_>)]) -> bool {
+    if members.len() < 32 {
+        members
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| members[..i].iter().any(|(seen, _)| seen == k))
     } else {
-        Number::from_f64(d).map_or(Json::Null, Json::Number)
+        let mut seen = std::collections::HashSet::with_capacity(members.len());
+        !members.iter().all(|(k, _)| seen.insert(*k))
+    }
+}
+
+/// One member per key, at the key's first position with its last value (what inserting the
+/// members into a `serde_json::Map` one by one gives).
+fn merge_repeats<'k, 'v>(members: &[(&'k str, Member<'v>)]) -> Vec<(&'k str, Member<'v>)> {
+    let mut merged: Vec<(&'k str, Member<'v>)> = Vec::with_capacity(members.len());
+    let mut at: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(members.len());
+    for (key, member) in members {
+        match at.get(key) {
+            Some(&i) => merged[i].1 = *member,
+            None => {
+                at.insert(key, merged.len());
+                merged.push((key, *member));
+            }
+        }
+    }
+    merged
+}
+
+/// Java's text for the doubles JSON cannot hold as numbers.
+fn special_double(d: f64) -> Option<&'static str> {
+    if d.is_nan() {
+        Some("NaN")
+    } else if d == f64::INFINITY {
+        Some("Infinity")
+    } else if d == f64::NEG_INFINITY {
+        Some("-Infinity")
+    } else {
+        None
     }
 }

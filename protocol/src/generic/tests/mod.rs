@@ -7,4 +7,5 @@ mod time;
 mod to_hessian;
 mod to_hessian_pojo;
 mod to_hessian_shapes;
+mod to_hessian_stream;
 mod to_json;

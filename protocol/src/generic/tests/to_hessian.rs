@@ -9,7 +9,7 @@ use crate::hessian2::Value;
 pub(super) fn conv(json: Json, ty: &str) -> Result<Value, ArgError> {
     let ty = JavaType::parse(ty).unwrap();
     let policy = InputPolicy::for_types(std::slice::from_ref(&ty));
-    json_to_hessian(&json, &ty, "args[0]", &policy)
+    json_to_hessian(json, &ty, "args[0]", &policy)
 }
 
 /// Asserts an error at `path` whose reason contains `needle`.
@@ -361,4 +361,23 @@ fn long_bad_values_are_not_echoed_back() {
             err.reason
         );
     }
+}
+
+#[test]
+fn error_paths_name_indexes_odd_keys_and_map_keys_from_any_root() {
+    let ty = JavaType::parse("java.util.Map<java.lang.Integer, java.util.List<int>>").unwrap();
+    let policy = InputPolicy::for_types(std::slice::from_ref(&ty));
+    let at = |json: Json, root: &str| json_to_hessian(json, &ty, root, &policy).unwrap_err();
+    let e = at(json!({"1": [1, 2], "a b": [3, "x"]}), "requestBody");
+    assert_eq!(e.path, "requestBody[\"a b\"]");
+    assert!(e.reason.starts_with("map key: "), "{}", e.reason);
+    let e = at(json!({"7": [1, "x"]}), "requestBody");
+    assert_eq!(e.path, "requestBody[\"7\"][1]");
+    // An empty root: a plain key is written bare, an index or odd key in brackets.
+    let by_name = JavaType::parse("java.util.Map<java.lang.String, java.util.List<int>>").unwrap();
+    let e = json_to_hessian(json!({"n": [1, "x"]}), &by_name, "", &policy).unwrap_err();
+    assert_eq!(e.path, "n[1]");
+    let list = JavaType::parse("java.util.List<java.util.Map<java.lang.String, int>>").unwrap();
+    let e = json_to_hessian(json!([{"k": 1}, {"q\"": "z"}]), &list, "", &policy).unwrap_err();
+    assert_eq!(e.path, "[1][\"q\\\"\"]");
 }

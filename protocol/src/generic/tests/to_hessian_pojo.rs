@@ -135,7 +135,7 @@ fn object_slots_infer_and_respect_an_explicit_policy() {
     let object = JavaType::Object;
     let policy = InputPolicy::new(vec!["org.example.User".into()], vec![]);
     let v = json_to_hessian(
-        &json!({"class": "org.example.User", "n": 1}),
+        json!({"class": "org.example.User", "n": 1}),
         &object,
         "p",
         &policy,
@@ -144,16 +144,11 @@ fn object_slots_infer_and_respect_an_explicit_policy() {
         v,
         Ok(class_map("org.example.User", vec![("n", Value::Int(1))]))
     );
-    let denied = json_to_hessian(
-        &json!({"class": "org.example.Other"}),
-        &object,
-        "p",
-        &policy,
-    );
+    let denied = json_to_hessian(json!({"class": "org.example.Other"}), &object, "p", &policy);
     assert_err(denied, "p.class", "allowlist: org.example.User");
     // A non-string "class" in an untyped object is just data (PojoUtils ignores it).
     assert_eq!(
-        json_to_hessian(&json!({"class": 3}), &object, "p", &policy),
+        json_to_hessian(json!({"class": 3}), &object, "p", &policy),
         Ok(Value::map(vec![(s("class"), Value::Int(3))]))
     );
     assert_err(

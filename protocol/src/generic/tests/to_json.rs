@@ -1,12 +1,14 @@
-//! `hessian_to_json`: both conventions, big numbers, cycles and limits.
+//! `hessian_to_json` and `write_json_text`: both conventions, big numbers, repeated keys,
+//! cycles and limits; the text is always serde_json's text for the tree.
 
 use std::sync::Arc;
 
+use proptest::prelude::*;
 use serde_json::{json, Value as Json};
 
-use crate::generic::to_json::hessian_to_json_limited;
-use crate::generic::{hessian_to_json, JsonError, OutputOptions, MAX_JSON_DEPTH};
-use crate::hessian2::{ClassDef, Value};
+use crate::generic::to_json::{hessian_to_json_limited, write_json_text_limited};
+use crate::generic::{hessian_to_json, write_json_text, JsonError, OutputOptions, MAX_JSON_DEPTH};
+use crate::hessian2::{ClassDef, List, Map, Value};
 
 fn s(text: &str) -> Value {
     Value::string(text)
@@ -17,12 +19,31 @@ fn obj(class: &str, fields: Vec<(&str, Value)>) -> Value {
     Value::object(Arc::new(ClassDef::new(class, names)), values)
 }
 
+/// The tree, after checking that the text writer gives the same result (the tree's serde_json
+/// text, or the same error).
+fn convert(v: &Value, opts: &OutputOptions) -> Result<Json, JsonError> {
+    let tree = hessian_to_json(v, opts);
+    let mut text = Vec::new();
+    let written = write_json_text(v, opts, &mut text);
+    match &tree {
+        Ok(json) => {
+            assert_eq!(written, Ok(()));
+            assert_eq!(
+                String::from_utf8(text).unwrap(),
+                serde_json::to_string(json).unwrap()
+            );
+        }
+        Err(e) => assert_eq!(written.as_ref(), Err(e)),
+    }
+    tree
+}
+
 fn full(v: &Value) -> Result<Json, JsonError> {
-    hessian_to_json(v, &OutputOptions::full())
+    convert(v, &OutputOptions::full())
 }
 
 fn pixiu(v: &Value) -> Result<Json, JsonError> {
-    hessian_to_json(v, &OutputOptions::pixiu())
+    convert(v, &OutputOptions::pixiu())
 }
 
 /// Keys in output order (serde_json is built with `preserve_order`).
@@ -106,7 +127,7 @@ fn objects_put_class_first_and_pixiu_drops_class_and_nulls() {
         keep_null: false,
         flatten_big_numbers: false,
     };
-    let kept = hessian_to_json(&generalized, &custom).unwrap();
+    let kept = convert(&generalized, &custom).unwrap();
     assert_eq!(keys(&kept), ["class", "id", "tags"]);
 }
 
@@ -260,5 +281,132 @@ fn size_and_depth_limits() {
             assert!(path.starts_with("$[0][0]"));
         }
         other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_repeated_key_keeps_its_first_place_and_its_last_value() {
+    // A subclass field that hides a superclass field of the same name: hessian writes both.
+    let shadowed = obj(
+        "org.example.Child",
+        vec![
+            ("id", Value::Int(1)),
+            ("name", s("x")),
+            ("id", Value::Int(2)),
+        ],
+    );
+    let j = full(&shadowed).unwrap();
+    assert_eq!(keys(&j), ["class", "id", "name"]);
+    assert_eq!(j["id"], json!(2));
+    // Keys of other types whose text collides with a string key.
+    let m = Value::map(vec![
+        (Value::Int(1), s("int")),
+        (s("b"), Value::Null),
+        (s("1"), s("string")),
+        (s("b"), s("later")),
+    ]);
+    let mut text = Vec::new();
+    write_json_text(&m, &OutputOptions::full(), &mut text).unwrap();
+    assert_eq!(text, br#"{"1":"string","b":"later"}"#);
+    // A dropped null does not replace an earlier value.
+    let m = Value::map(vec![(s("b"), s("kept")), (s("b"), Value::Null)]);
+    assert_eq!(pixiu(&m), Ok(json!({"b": "kept"})));
+    assert_eq!(full(&m), Ok(json!({"b": null})));
+}
+
+fn arb_double() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>(),
+        (-2_000_000i32..2_000_000).prop_map(|m| f64::from(m) * 0.001),
+        Just(-0.0),
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+    ]
+}
+
+/// Strings that are keys, class names and escapes: few enough that keys repeat.
+fn arb_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("class".to_string()),
+        Just("value".to_string()),
+        Just("a".to_string()),
+        Just("java.math.BigDecimal".to_string()),
+        Just("java.math.BigInteger".to_string()),
+        Just("q\"\\\u{1}\u{7f}\n\té😀".to_string()),
+        any::<String>(),
+    ]
+}
+
+fn arb_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(Value::Int),
+        any::<i64>().prop_map(Value::Long),
+        (-100i64..100).prop_map(Value::Long),
+        arb_double().prop_map(Value::Double),
+        (-10_000_000_000_000i64..10_000_000_000_000).prop_map(Value::Date),
+        arb_text().prop_map(Value::String),
+        prop::collection::vec(any::<u8>(), 0..8).prop_map(Value::Binary),
+        (0u32..4).prop_map(Value::Ref),
+    ]
+}
+
+fn arb_value() -> impl Strategy<Value = Value> {
+    let classes = vec![
+        Arc::new(ClassDef::new("org.example.User", ["id", "class", "id"])),
+        Arc::new(ClassDef::new("java.math.BigDecimal", ["value"])),
+        Arc::new(ClassDef::new("java.math.BigInteger", ["signum", "mag"])),
+    ];
+    arb_leaf().prop_recursive(5, 64, 8, move |inner| {
+        let classes = classes.clone();
+        let type_name = prop_oneof![Just(None), Just(Some("[int".to_string()))];
+        prop_oneof![
+            (
+                type_name.clone(),
+                prop::collection::vec(inner.clone(), 0..8)
+            )
+                .prop_map(|(type_name, items)| Value::List(List { type_name, items })),
+            (
+                type_name,
+                prop::collection::vec(
+                    (
+                        prop_oneof![arb_text().prop_map(Value::String), inner.clone()],
+                        inner.clone()
+                    ),
+                    0..6
+                )
+            )
+                .prop_map(|(type_name, entries)| Value::Map(Map { type_name, entries })),
+            (0..classes.len(), prop::collection::vec(inner, 3)).prop_map(move |(i, values)| {
+                let class = classes[i].clone();
+                let values = values.into_iter().take(class.fields.len()).collect();
+                Value::object(class, values)
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn text_is_the_trees_serde_json_text(v in arb_value(), limit in 1usize..200) {
+        let custom = OutputOptions { keep_class: true, keep_null: false, flatten_big_numbers: true };
+        for opts in [OutputOptions::full(), OutputOptions::pixiu(), custom] {
+            for max in [limit, usize::MAX] {
+                let tree = hessian_to_json_limited(&v, &opts, max);
+                let mut text = Vec::new();
+                let written = write_json_text_limited(&v, &opts, max, &mut text);
+                match tree {
+                    Ok(json) => {
+                        prop_assert_eq!(written, Ok(()));
+                        prop_assert_eq!(text, serde_json::to_vec(&json).unwrap());
+                    }
+                    Err(e) => prop_assert_eq!(written, Err(e)),
+                }
+            }
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! form), lengths in UTF-16 units, CESU-8 surrogate pairs re-joined into Rust chars (also across
 //! chunk boundaries), and real 4-byte UTF-8 sequences accepted as two units.
 //!
-//! The common case (valid UTF-8 without surrogates) is measured by lead bytes and validated with
-//! `std::str::from_utf8` in one go; only strings with surrogates take the per-character path.
+//! ASCII data (one byte per unit) is recognised a word at a time; other valid UTF-8 without
+//! surrogates is measured by lead bytes and validated with `std::str::from_utf8` in one go; only
+//! strings with surrogates take the per-character path.
 
 use super::{is_string_code, unexpected, DecodeError, DecodeErrorKind, Decoder};
 
@@ -49,6 +50,16 @@ impl Decoder<'_> {
         high: &mut Option<u16>,
     ) -> Result<(), DecodeError> {
         if high.is_none() {
+            // ASCII: one byte per unit, checked a word at a time.
+            if let Some(bytes) = self.input.get(self.pos..self.pos + units) {
+                if bytes.is_ascii() {
+                    if let Ok(s) = std::str::from_utf8(bytes) {
+                        out.push_str(s);
+                        self.pos += units;
+                        return Ok(());
+                    }
+                }
+            }
             if let Some(end) = self.plain_extent(units) {
                 let bytes = self.input.get(self.pos..end).unwrap_or_default();
                 if let Ok(s) = std::str::from_utf8(bytes) {

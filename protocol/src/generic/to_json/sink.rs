@@ -1,0 +1,171 @@
+//! Where the hessian → JSON traversal puts its output: a [`serde_json::Value`] tree
+//! ([`TreeSink`], for callers that inspect the result) or compact JSON text ([`TextSink`], for
+//! response bodies, with no tree in between). Both receive the same events, so both produce the
+//! same JSON; text is byte for byte what `serde_json::to_vec` writes for the tree.
+
+use serde_json::{Map as JsonMap, Number, Value as Json};
+
+/// Receives a JSON document as events. Numbers given to [`Sink::float`] are finite.
+pub(super) trait Sink {
+    fn null(&mut self);
+    fn bool(&mut self, b: bool);
+    fn int(&mut self, i: i64);
+    fn float(&mut self, d: f64);
+    fn string(&mut self, s: &str);
+    fn begin_array(&mut self, len: usize);
+    fn end_array(&mut self);
+    fn begin_object(&mut self, len: usize);
+    /// The key of the next value in the current object.
+    fn key(&mut self, k: &str);
+    fn end_object(&mut self);
+}
+
+/// Builds a `serde_json::Value`. A repeated key keeps its first position and takes the later
+/// value (what `serde_json::Map::insert` does with `preserve_order`).
+#[derive(Default)]
+pub(super) struct TreeSink {
+    stack: Vec<Open>,
+    root: Option<Json>,
+}
+
+enum Open {
+    Array(Vec<Json>),
+    Object(JsonMap<String, Json>, String),
+}
+
+impl TreeSink {
+    /// The finished value (`null` if nothing was written).
+    pub(super) fn finish(self) -> Json {
+        self.root.unwrap_or(Json::Null)
+    }
+
+    fn put(&mut self, v: Json) {
+        match self.stack.last_mut() {
+            None => self.root = Some(v),
+            Some(Open::Array(items)) => items.push(v),
+            Some(Open::Object(map, key)) => {
+                map.insert(std::mem::take(key), v);
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        let v = match self.stack.pop() {
+            Some(Open::Array(items)) => Json::Array(items),
+            Some(Open::Object(map, _)) => Json::Object(map),
+            None => return,
+        };
+        self.put(v);
+    }
+}
+
+impl Sink for TreeSink {
+    fn null(&mut self) {
+        self.put(Json::Null);
+    }
+    fn bool(&mut self, b: bool) {
+        self.put(Json::Bool(b));
+    }
+    fn int(&mut self, i: i64) {
+        self.put(Json::from(i));
+    }
+    fn float(&mut self, d: f64) {
+        self.put(Number::from_f64(d).map_or(Json::Null, Json::Number));
+    }
+    fn string(&mut self, s: &str) {
+        self.put(Json::String(s.to_string()));
+    }
+    fn begin_array(&mut self, len: usize) {
+        self.stack.push(Open::Array(Vec::with_capacity(len)));
+    }
+    fn end_array(&mut self) {
+        self.close();
+    }
+    fn begin_object(&mut self, _len: usize) {
+        self.stack.push(Open::Object(JsonMap::new(), String::new()));
+    }
+    fn key(&mut self, k: &str) {
+        if let Some(Open::Object(_, key)) = self.stack.last_mut() {
+            *key = k.to_string();
+        }
+    }
+    fn end_object(&mut self) {
+        self.close();
+    }
+}
+
+/// Writes compact JSON text. Scalars go through serde_json's own serializer, so escaping and
+/// number formatting are serde_json's. The traversal never repeats a key within an object.
+pub(super) struct TextSink<'o> {
+    out: &'o mut Vec<u8>,
+    /// A value was written at this level, so the next one needs a comma.
+    comma: bool,
+}
+
+impl<'o> TextSink<'o> {
+    pub(super) fn new(out: &'o mut Vec<u8>) -> Self {
+        TextSink { out, comma: false }
+    }
+
+    fn sep(&mut self) {
+        if self.comma {
+            self.out.push(b',');
+        }
+    }
+}
+
+// Writing into a Vec cannot fail, and numbers and strings always serialize: the results of
+// `serde_json::to_writer` below carry no information.
+
+impl Sink for TextSink<'_> {
+    fn null(&mut self) {
+        self.sep();
+        self.out.extend_from_slice(b"null");
+        self.comma = true;
+    }
+    fn bool(&mut self, b: bool) {
+        self.sep();
+        self.out
+            .extend_from_slice(if b { b"true" as &[u8] } else { b"false" });
+        self.comma = true;
+    }
+    fn int(&mut self, i: i64) {
+        self.sep();
+        let _ = serde_json::to_writer(&mut *self.out, &i);
+        self.comma = true;
+    }
+    fn float(&mut self, d: f64) {
+        self.sep();
+        let _ = serde_json::to_writer(&mut *self.out, &d);
+        self.comma = true;
+    }
+    fn string(&mut self, s: &str) {
+        self.sep();
+        let _ = serde_json::to_writer(&mut *self.out, s);
+        self.comma = true;
+    }
+    fn begin_array(&mut self, _len: usize) {
+        self.sep();
+        self.out.push(b'[');
+        self.comma = false;
+    }
+    fn end_array(&mut self) {
+        self.out.push(b']');
+        self.comma = true;
+    }
+    fn begin_object(&mut self, _len: usize) {
+        self.sep();
+        self.out.push(b'{');
+        self.comma = false;
+    }
+    fn key(&mut self, k: &str) {
+        self.sep();
+        let _ = serde_json::to_writer(&mut *self.out, k);
+        self.out.push(b':');
+        self.comma = false;
+    }
+    fn end_object(&mut self) {
+        self.out.push(b'}');
+        self.comma = true;
+    }
+}

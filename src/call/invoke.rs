@@ -564,7 +564,7 @@ where
 fn shape(resp: RpcResponse, plan: &CallPlan) -> Result<Response, GatewayError> {
     let body = match resp.outcome {
         RpcOutcome::Value(v) => {
-            let mut body = Vec::with_capacity(256);
+            let mut body = Vec::with_capacity(1024);
             write_json_text(&v, &plan.output, &mut body).map_err(|e| {
                 GatewayError::BadResponse {
                     reason: e.to_string(),

@@ -205,7 +205,7 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Done, A::Error> {
-        let mut members: Vec<(String, Done)> = Vec::new();
+        let mut members: Vec<(String, Done)> = Vec::with_capacity(8);
         // Positions by key once an object is too large to search pairwise.
         let mut index: HashMap<String, usize> = HashMap::new();
         while let Some(key) = map.next_key::<String>()? {

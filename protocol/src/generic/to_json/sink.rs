@@ -141,7 +141,7 @@ impl Sink for TextSink<'_> {
     }
     fn string(&mut self, s: &str) {
         self.sep();
-        let _ = serde_json::to_writer(&mut *self.out, s);
+        put_str(self.out, s);
         self.comma = true;
     }
     fn begin_array(&mut self, _len: usize) {
@@ -160,12 +160,25 @@ impl Sink for TextSink<'_> {
     }
     fn key(&mut self, k: &str) {
         self.sep();
-        let _ = serde_json::to_writer(&mut *self.out, k);
+        put_str(self.out, k);
         self.out.push(b':');
         self.comma = false;
     }
     fn end_object(&mut self) {
         self.out.push(b'}');
         self.comma = true;
+    }
+}
+
+/// A JSON string: copied between quotes when nothing in it needs escaping, else escaped by
+/// serde_json.
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
     }
 }

@@ -33,6 +33,12 @@ pub(super) fn utf16_len(s: &str) -> usize {
 
 /// Writes `s` as a hessian2 string (header, chunks and CESU-8 data).
 pub(super) fn write_str(buf: &mut Vec<u8>, s: &str) {
+    // ASCII: one unit per byte, bytes as they are (checked a word at a time).
+    if s.len() <= CHUNK && s.is_ascii() {
+        put_string_header(buf, s.len());
+        buf.extend_from_slice(s.as_bytes());
+        return;
+    }
     let mut units = utf16_len(s);
     let mut rest = s;
     // Java chunks only while more than 0x8000 units remain; the final piece may be exactly 0x8000.

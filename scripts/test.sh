@@ -53,10 +53,10 @@ cargo test --workspace --locked
 step "quickstart (the README's first command, with its curl lines checked)"
 bash samples/quickstart/run.sh --check
 
-step "fuzzing the hessian2 and Dubbo frame decoders (bounded)"
+step "fuzzing the hessian2 and Dubbo frame decoders and the generic JSON paths (bounded)"
 if rustup run nightly rustc --version >/dev/null 2>&1; then
   command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
-  for target in hessian2_decode dubbo_frame; do
+  for target in hessian2_decode dubbo_frame generic_json; do
     (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=1024)
   done
 else

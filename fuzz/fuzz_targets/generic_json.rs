@@ -2,13 +2,14 @@
 //! Odd first byte: the rest is a request body; `json_text_to_hessian` must give what parsing
 //! and `json_to_hessian` give (value or error) for an Object, a POJO and a List parameter.
 //! Even first byte: the rest is a hessian2 value; `write_json_text` must write exactly
-//! serde_json's text for `hessian_to_json`'s tree, or fail the same way, in both conventions.
+//! serde_json's text for `hessian_to_json`'s tree, or fail the same way, in both conventions;
+//! and when `transcode_json_text` writes the value from its events, the same text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tianlu_protocol::generic::{
-    hessian_to_json, json_text_to_hessian, json_to_hessian, write_json_text, InputPolicy,
-    JavaType, OutputOptions, TextArgError,
+    hessian_to_json, json_text_to_hessian, json_to_hessian, transcode_json_text,
+    write_json_text, InputPolicy, JavaType, OutputOptions, TextArgError,
 };
 use tianlu_protocol::hessian2::Decoder;
 
@@ -43,13 +44,21 @@ fn body(text: &[u8]) {
 }
 
 fn result(bytes: &[u8]) {
-    let Ok(value) = Decoder::new(bytes).read_value() else {
-        return;
-    };
+    let tree = Decoder::new(bytes).read_value();
     for opts in [OutputOptions::full(), OutputOptions::pixiu()] {
+        let mut streamed = Vec::new();
+        let transcoded = transcode_json_text(&mut Decoder::new(bytes).events(), &opts, &mut streamed);
+        let Ok(value) = &tree else {
+            assert!(!transcoded, "transcoded what does not decode: {streamed:?}");
+            continue;
+        };
         let mut text = Vec::new();
-        let written = write_json_text(&value, &opts, &mut text);
-        match hessian_to_json(&value, &opts) {
+        let written = write_json_text(value, &opts, &mut text);
+        if transcoded {
+            assert_eq!(written, Ok(()));
+            assert_eq!(streamed, text);
+        }
+        match hessian_to_json(value, &opts) {
             Ok(json) => {
                 assert_eq!(written, Ok(()));
                 assert_eq!(text, serde_json::to_vec(&json).expect("serializable"));

@@ -7,7 +7,7 @@ use crate::filter::RequestCtx;
 use crate::metrics::RouteStats;
 use crate::runtime::{CallPlan, ListenerSite, Runtime};
 use crate::upstream::balance::hash_key;
-use crate::upstream::{Client, Cluster, RetryBudget};
+use crate::upstream::{Client, Cluster, Reply, RetryBudget};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -21,7 +21,7 @@ use tianlu_api_config::{
     Extracted, HashKey, Lookup, MapSource, MapTarget, MappingError, MappingErrorKind, Params,
     RequestView, Route,
 };
-use tianlu_protocol::dubbo::{CallError, RpcOutcome, RpcResponse};
+use tianlu_protocol::dubbo::{CallError, RpcOutcome};
 use tianlu_protocol::generic::{
     exception_from_value, json_text_to_hessian, json_to_hessian, write_json_text, ArgError,
     ArgErrorKind, InputPolicy, JavaType, TextArgError,
@@ -446,7 +446,7 @@ async fn call(
     invocation: &Invocation,
     hash: Option<u64>,
     ctx: &mut RequestCtx,
-) -> Result<RpcResponse, GatewayError> {
+) -> Result<Reply, GatewayError> {
     let target = crate::otel::CallTarget::from(invocation);
     call_cluster(
         plan,
@@ -456,7 +456,7 @@ async fn call(
         ctx,
         |client: Client, remaining| async move {
             client
-                .call(invocation, remaining)
+                .call_reply(invocation, remaining, &plan.output)
                 .await
                 .map_err(AttemptError::Call)
         },
@@ -561,7 +561,11 @@ where
 }
 
 /// Turns the provider's answer into the HTTP response.
-fn shape(resp: RpcResponse, plan: &CallPlan) -> Result<Response, GatewayError> {
+fn shape(reply: Reply, plan: &CallPlan) -> Result<Response, GatewayError> {
+    let resp = match reply {
+        Reply::Json(body) => return Ok(json_response(body)),
+        Reply::Decoded(resp) => resp,
+    };
     let body = match resp.outcome {
         RpcOutcome::Value(v) => {
             let mut body = Vec::with_capacity(1024);
@@ -579,10 +583,15 @@ fn shape(resp: RpcResponse, plan: &CallPlan) -> Result<Response, GatewayError> {
             })
         }
     };
+    Ok(json_response(body))
+}
+
+/// A 200 answer with a JSON body.
+fn json_response(body: Vec<u8>) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    Ok(response)
+    response
 }

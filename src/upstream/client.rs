@@ -7,9 +7,20 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 use tianlu_api_config::Protocol;
-use tianlu_protocol::dubbo::{CallError, Endpoint, RpcResponse};
+use tianlu_protocol::dubbo::{
+    decode_response_body, read_response_value, CallError, Endpoint, RpcResponse,
+};
+use tianlu_protocol::generic::{transcode_json_text, OutputOptions};
 use tianlu_protocol::invocation::Invocation;
 use tianlu_protocol::triple::TripleEndpoint;
+
+/// A provider's answer to a generic call.
+pub enum Reply {
+    /// The result value, already written as JSON text.
+    Json(Vec<u8>),
+    /// The decoded response (exceptions, `null`, and values read as a tree).
+    Decoded(RpcResponse),
+}
 
 /// A provider connection.
 #[derive(Clone)]
@@ -36,6 +47,35 @@ impl Client {
                 addr: e.addr(),
                 reason: "the endpoint speaks plain HTTP, not Dubbo",
             }),
+        }
+    }
+
+    /// Calls the provider for a generic call's HTTP answer: a Dubbo2 value is written as JSON
+    /// text straight from the response bytes (`output` shapes it); anything else, or a value
+    /// that needs the whole tree (see `transcode_json_text`), comes back decoded.
+    pub async fn call_reply(
+        &self,
+        invocation: &Invocation,
+        timeout: Duration,
+        output: &OutputOptions,
+    ) -> Result<Reply, CallError> {
+        match self {
+            Client::Dubbo(e) => {
+                e.call_with(invocation, timeout, |status, body| {
+                    if status.is_ok() {
+                        let json = read_response_value(body, |events| {
+                            let mut out = Vec::with_capacity(body.len() + body.len() / 4);
+                            transcode_json_text(events, output, &mut out).then_some(out)
+                        });
+                        if let Some(json) = json {
+                            return Ok(Reply::Json(json));
+                        }
+                    }
+                    decode_response_body(status, body).map(Reply::Decoded)
+                })
+                .await
+            }
+            other => other.call(invocation, timeout).await.map(Reply::Decoded),
         }
     }
 

@@ -10,7 +10,7 @@ mod outlier;
 mod pool;
 mod retry_budget;
 
-pub use client::Client;
+pub use client::{Client, Reply};
 pub use cluster::{Cluster, ClusterSettings, EndpointSpec, Snapshot, UpstreamEndpoint};
 pub use health::HealthCheck;
 pub use outlier::{Outlier, OutlierConfig};

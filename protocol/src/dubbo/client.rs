@@ -237,6 +237,19 @@ impl Connection {
         decode_response_body(frame.status, &frame.body)
     }
 
+    /// Like [`Connection::call`], with the caller reading the response: `read` gets the
+    /// header's status and the body (e.g. to write a result straight to another format, falling
+    /// back to [`decode_response_body`]).
+    pub async fn call_with<T>(
+        &self,
+        inv: &Invocation,
+        timeout: Duration,
+        read: impl FnOnce(Status, &[u8]) -> Result<T, CallError>,
+    ) -> Result<T, CallError> {
+        let frame = self.send_and_wait(inv, timeout).await?;
+        read(frame.status, &frame.body)
+    }
+
     async fn send_and_wait(&self, inv: &Invocation, timeout: Duration) -> Result<Frame, CallError> {
         let s = &*self.shared;
         if self.is_closed() {

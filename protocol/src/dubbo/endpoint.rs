@@ -14,7 +14,8 @@ use crate::reconnect::{Link, Reconnect};
 
 use super::client::{ClientConfig, Connection};
 use super::error::CallError;
-use super::response::RpcResponse;
+use super::response::{decode_response_body, RpcResponse};
+use super::status::Status;
 
 impl Link for Connection {
     fn is_closed(&self) -> bool {
@@ -79,6 +80,17 @@ impl Endpoint {
         inv: &Invocation,
         timeout: Duration,
     ) -> Result<RpcResponse, CallError> {
+        self.call_with(inv, timeout, decode_response_body).await
+    }
+
+    /// Like [`Endpoint::call`], with the caller reading the response (see
+    /// [`Connection::call_with`]).
+    pub async fn call_with<T>(
+        &self,
+        inv: &Invocation,
+        timeout: Duration,
+        read: impl FnOnce(Status, &[u8]) -> Result<T, CallError>,
+    ) -> Result<T, CallError> {
         let _active = self.inner.link.enter();
         let start = Instant::now();
         let conn = match tokio::time::timeout(timeout, self.connection()).await {
@@ -91,7 +103,7 @@ impl Endpoint {
             }
         };
         let remaining = timeout.saturating_sub(start.elapsed());
-        conn.call(inv, remaining).await
+        conn.call_with(inv, remaining, read).await
     }
 
     /// The shared connection, connecting if there is none (or the last one was lost).

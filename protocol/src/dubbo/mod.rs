@@ -50,9 +50,9 @@ pub use frame::{Frame, FrameCodec, Header, Inbound};
 pub use provider::{unpack_generic, FnHandler, Handler, HandlerFuture, ProviderError, ServerError};
 pub use response::{
     decode_error_message, decode_response_body, encode_error_body, encode_error_response,
-    encode_response, encode_response_body, supports_response_attachments, RpcOutcome, RpcResponse,
-    RESPONSE_NULL_VALUE, RESPONSE_NULL_VALUE_WITH_ATTACHMENTS, RESPONSE_VALUE,
-    RESPONSE_VALUE_WITH_ATTACHMENTS, RESPONSE_WITH_EXCEPTION,
+    encode_response, encode_response_body, read_response_value, supports_response_attachments,
+    RpcOutcome, RpcResponse, RESPONSE_NULL_VALUE, RESPONSE_NULL_VALUE_WITH_ATTACHMENTS,
+    RESPONSE_VALUE, RESPONSE_VALUE_WITH_ATTACHMENTS, RESPONSE_WITH_EXCEPTION,
     RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS,
 };
 pub use server::{serve, serve_with_shutdown, ServerConfig};

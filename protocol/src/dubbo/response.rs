@@ -2,7 +2,7 @@
 //! nothing, plus an attachments map for flags 3–5; the single error string of a non-20 status;
 //! and the provider-side encoding of both into complete frames.
 
-use crate::hessian2::{Decoder, Encoder, Value};
+use crate::hessian2::{Decoder, Encoder, Events, Value};
 
 use super::body::string_entries;
 use super::error::{CallError, ProtocolError};
@@ -106,6 +106,31 @@ fn decode_ok_body(body: &[u8]) -> Result<RpcResponse, ProtocolError> {
         outcome,
         attachments,
     })
+}
+
+/// Reads a status-20 body that carries a value (flags 1 and 4) through `read`, which gets the
+/// value's events and must consume them all, then reads the attachments after it as
+/// [`decode_response_body`] does (and drops them). `None` when the body carries anything else,
+/// when anything in it fails, or when `read` gives up: [`decode_response_body`] on the same
+/// body then gives the answer.
+pub fn read_response_value<T>(
+    body: &[u8],
+    read: impl FnOnce(&mut Events<'_, '_>) -> Option<T>,
+) -> Option<T> {
+    let mut dec = Decoder::new(body);
+    let flag = dec.read_int().ok()?;
+    if flag != RESPONSE_VALUE && flag != RESPONSE_VALUE_WITH_ATTACHMENTS {
+        return None;
+    }
+    let mut events = dec.events();
+    let out = read(&mut events)?;
+    if !events.is_done() {
+        return None;
+    }
+    if flag == RESPONSE_VALUE_WITH_ATTACHMENTS {
+        string_entries(dec.read_value().ok()?).ok()?;
+    }
+    Some(out)
 }
 
 /// The error text of a non-20 response: the body's hessian string, or a description of the body

@@ -33,8 +33,8 @@ pub use to_hessian::{
     TextArgError, MAX_INPUT_DEPTH,
 };
 pub use to_json::{
-    hessian_to_json, write_json_text, JsonError, OutputOptions, MAX_JSON_DEPTH, MAX_JSON_NODES,
-    MAX_SAFE_INTEGER,
+    hessian_to_json, transcode_json_text, write_json_text, JsonError, OutputOptions,
+    MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_SAFE_INTEGER,
 };
 
 /// Appends a key to a path: `.name` for identifier-like keys, `["odd key"]` otherwise (JSON

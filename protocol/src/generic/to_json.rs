@@ -29,6 +29,9 @@ use super::time::format_date_millis;
 use crate::hessian2::{List, Value};
 
 mod sink;
+mod transcode;
+
+pub use transcode::transcode_json_text;
 
 /// Maximum JSON nesting produced.
 pub const MAX_JSON_DEPTH: usize = 256;
@@ -232,19 +235,10 @@ impl Writer {
         if self.nodes > self.max_nodes {
             return Err(Fail::new(FailKind::TooLarge));
         }
+        if write_scalar(v, out) {
+            return Ok(());
+        }
         match v {
-            Value::Null => out.null(),
-            Value::Bool(b) => out.bool(*b),
-            Value::Int(i) => out.int(i64::from(*i)),
-            Value::Long(l) if l.unsigned_abs() <= MAX_SAFE_INTEGER.unsigned_abs() => out.int(*l),
-            Value::Long(l) => out.string(&l.to_string()),
-            Value::Double(d) => match special_double(*d) {
-                Some(text) => out.string(text),
-                None => out.float(*d),
-            },
-            Value::Date(ms) => out.string(&format_date_millis(*ms)),
-            Value::String(s) => out.string(s),
-            Value::Binary(b) => out.string(&base64::engine::general_purpose::STANDARD.encode(b)),
             Value::List(list) => {
                 out.begin_array(list.items.len());
                 for (i, item) in list.items.iter().enumerate() {
@@ -284,6 +278,7 @@ impl Writer {
                 self.object(Some(class), fields, out)?;
             }
             Value::Ref(index) => return Err(Fail::new(FailKind::Cycle(*index))),
+            _ => {}
         }
         Ok(())
     }
@@ -339,25 +334,12 @@ impl Writer {
     /// The text of a map key: strings as they are, scalars via their JSON text, anything else
     /// as compact JSON.
     fn key_text<'v>(&mut self, k: &'v Value) -> Result<Cow<'v, str>, Fail> {
-        Ok(match k {
-            Value::String(s) => Cow::Borrowed(s),
-            Value::Int(i) => Cow::Owned(i.to_string()),
-            Value::Long(l) => Cow::Owned(l.to_string()),
-            Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
-            Value::Null => Cow::Borrowed("null"),
-            Value::Date(ms) => Cow::Owned(format_date_millis(*ms)),
-            Value::Double(d) => match special_double(*d) {
-                Some(text) => Cow::Borrowed(text),
-                None => {
-                    Cow::Owned(Number::from_f64(*d).map_or_else(String::new, |n| n.to_string()))
-                }
-            },
-            other => {
-                let mut text = Vec::new();
-                self.enter(other, Seg::MapKey, &mut TextSink::new(&mut text))?;
-                Cow::Owned(String::from_utf8_lossy(&text).into_owned())
-            }
-        })
+        if let Some(text) = scalar_key_text(k) {
+            return Ok(text);
+        }
+        let mut text = Vec::new();
+        self.enter(k, Seg::MapKey, &mut TextSink::new(&mut text))?;
+        Ok(Cow::Owned(String::from_utf8_lossy(&text).into_owned()))
     }
 
     /// `BigDecimal`/`BigInteger` as their decimal text, if flattening and the value has the
@@ -392,6 +374,43 @@ impl Writer {
         };
         big_integer_text(signum, &words)
     }
+}
+
+/// Writes `v` if it is a scalar (anything but a list, map, object or reference).
+fn write_scalar<S: Sink>(v: &Value, out: &mut S) -> bool {
+    match v {
+        Value::Null => out.null(),
+        Value::Bool(b) => out.bool(*b),
+        Value::Int(i) => out.int(i64::from(*i)),
+        Value::Long(l) if l.unsigned_abs() <= MAX_SAFE_INTEGER.unsigned_abs() => out.int(*l),
+        Value::Long(l) => out.string(&l.to_string()),
+        Value::Double(d) => match special_double(*d) {
+            Some(text) => out.string(text),
+            None => out.float(*d),
+        },
+        Value::Date(ms) => out.string(&format_date_millis(*ms)),
+        Value::String(s) => out.string(s),
+        Value::Binary(b) => out.string(&base64::engine::general_purpose::STANDARD.encode(b)),
+        Value::List(_) | Value::Map(_) | Value::Object(_) | Value::Ref(_) => return false,
+    }
+    true
+}
+
+/// The text of a scalar map key (what `Writer::key_text` gives), `None` for other keys.
+fn scalar_key_text(k: &Value) -> Option<Cow<'_, str>> {
+    Some(match k {
+        Value::String(s) => Cow::Borrowed(s),
+        Value::Int(i) => Cow::Owned(i.to_string()),
+        Value::Long(l) => Cow::Owned(l.to_string()),
+        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        Value::Null => Cow::Borrowed("null"),
+        Value::Date(ms) => Cow::Owned(format_date_millis(*ms)),
+        Value::Double(d) => match special_double(*d) {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(Number::from_f64(*d).map_or_else(String::new, |n| n.to_string())),
+        },
+        _ => return None,
+    })
 }
 
 /// Whether two members share a key. Objects are small: pairwise below 32 members.

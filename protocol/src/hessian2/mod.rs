@@ -11,6 +11,6 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-pub use decoder::{DecodeError, DecodeErrorKind, Decoder, Limits};
+pub use decoder::{DecodeError, DecodeErrorKind, Decoder, Event, Events, Limits};
 pub use encoder::Encoder;
 pub use value::{ClassDef, List, Map, Object, Value};

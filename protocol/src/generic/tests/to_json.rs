@@ -7,7 +7,9 @@ use proptest::prelude::*;
 use serde_json::{json, Value as Json};
 
 use crate::generic::to_json::{hessian_to_json_limited, write_json_text_limited};
-use crate::generic::{hessian_to_json, write_json_text, JsonError, OutputOptions, MAX_JSON_DEPTH};
+use crate::generic::{
+    hessian_to_json, transcode_json_text, write_json_text, JsonError, OutputOptions, MAX_JSON_DEPTH,
+};
 use crate::hessian2::{ClassDef, List, Map, Value};
 
 fn s(text: &str) -> Value {
@@ -406,6 +408,101 @@ proptest! {
                     }
                     Err(e) => prop_assert_eq!(written, Err(e)),
                 }
+            }
+        }
+    }
+}
+
+/// The bytes Java would send for `v`.
+fn encoded(v: &Value) -> Vec<u8> {
+    let mut enc = crate::hessian2::Encoder::new();
+    enc.write_value(v);
+    enc.into_bytes()
+}
+
+/// `transcode_json_text` over `bytes`: the text, or `None` when it leaves the value to the tree.
+fn transcoded(bytes: &[u8], opts: &OutputOptions) -> Option<Vec<u8>> {
+    let mut dec = crate::hessian2::Decoder::new(bytes);
+    let mut out = Vec::new();
+    transcode_json_text(&mut dec.events(), opts, &mut out).then_some(out)
+}
+
+#[test]
+fn generic_results_are_transcoded_without_a_tree() {
+    let address = Value::map(vec![
+        (s("zip"), s("710000")),
+        (s("class"), s("org.example.Address")),
+        (s("city"), s("西安 \"x\"")),
+    ]);
+    let user = Value::map(vec![
+        (s("id"), Value::Long(1 << 40)),
+        (s("nick"), Value::Null),
+        (s("class"), s("org.example.User")),
+        (s("address"), address),
+        (
+            s("tags"),
+            Value::typed_list("java.util.ArrayList", vec![s("a"), Value::Int(2)]),
+        ),
+        (
+            s("scores"),
+            Value::typed_list("[double", vec![Value::Double(0.5), Value::Double(f64::NAN)]),
+        ),
+        (s("born"), Value::Date(86_400_000)),
+    ]);
+    let listed = Value::list(vec![user.clone(), Value::map(vec![]), user]);
+    let object = obj(
+        "org.example.Order",
+        vec![
+            ("id", Value::Int(7)),
+            ("class", s("dropped")),
+            ("memo", Value::Null),
+        ],
+    );
+    let typed = Value::Map(Map {
+        type_name: Some("java.util.TreeMap".into()),
+        entries: vec![(Value::Int(1), s("one")), (s("class"), s("kept as data"))],
+    });
+    for v in [listed, object, typed] {
+        for opts in [OutputOptions::full(), OutputOptions::pixiu()] {
+            let text = transcoded(&encoded(&v), &opts).expect("transcoded");
+            let mut expected = Vec::new();
+            write_json_text(&v, &opts, &mut expected).unwrap();
+            assert_eq!(
+                String::from_utf8(text).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+    }
+    // What needs the tree: a repeated key, a back reference, a big number to flatten.
+    let repeated = Value::map(vec![(s("a"), Value::Int(1)), (s("a"), Value::Int(2))]);
+    assert_eq!(
+        transcoded(&encoded(&repeated), &OutputOptions::full()),
+        None
+    );
+    assert_eq!(transcoded(&[b'Q', 0x90], &OutputOptions::full()), None);
+    let dec = obj("java.math.BigDecimal", vec![("value", s("1.5"))]);
+    assert_eq!(transcoded(&encoded(&dec), &OutputOptions::pixiu()), None);
+    assert!(transcoded(&encoded(&dec), &OutputOptions::full()).is_some());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn transcoded_text_is_the_trees_text(v in arb_value()) {
+        let bytes = encoded(&v);
+        let custom = OutputOptions { keep_class: true, keep_null: false, flatten_big_numbers: true };
+        for opts in [OutputOptions::full(), OutputOptions::pixiu(), custom] {
+            // (Back references to nothing do not decode: then neither may the transcoder.)
+            let tree = crate::hessian2::Decoder::new(&bytes).read_value();
+            match (transcoded(&bytes, &opts), tree) {
+                (Some(text), Ok(tree)) => {
+                let mut expected = Vec::new();
+                prop_assert_eq!(write_json_text(&tree, &opts, &mut expected), Ok(()));
+                prop_assert_eq!(text, expected);
+                }
+                (Some(text), Err(e)) => prop_assert!(false, "{e} but transcoded {text:?}"),
+                (None, _) => {}
             }
         }
     }

@@ -173,12 +173,75 @@ impl Sink for TextSink<'_> {
 /// A JSON string: copied between quotes when nothing in it needs escaping, else escaped by
 /// serde_json.
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !may_need_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
     } else {
         let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+impl TextSink<'_> {
+    /// The length written so far.
+    pub(super) fn position(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Inserts the member `"class":"<class>"` at `at` (just after an object's `{`), followed
+    /// by a comma when the object has other members.
+    pub(super) fn insert_class(&mut self, at: usize, class: &str, more: bool) {
+        let mut member = Vec::with_capacity(class.len() + 12);
+        put_str(&mut member, "class");
+        member.push(b':');
+        put_str(&mut member, class);
+        if more {
+            member.push(b',');
+        }
+        self.out.splice(at..at, member);
+    }
+}
+
+/// Whether `bytes` may hold a byte JSON escapes (a control byte, `"` or `\\`), eight bytes at a
+/// time. Exact in both directions; a false `true` would only cost the slower path.
+fn may_need_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Some byte of `x` is below `n` (n <= 0x80): the classic borrow test.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let hits = below(x, 0x20) | below(x ^ (ONES * 0x22), 1) | below(x ^ (ONES * 0x5c), 1);
+        if hits != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_need_escape;
+
+    #[test]
+    fn the_word_test_finds_every_escaped_byte_at_every_position() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0u8..=0x7f {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    let naive = bytes.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                    assert_eq!(may_need_escape(&bytes), naive, "{bytes:?}");
+                }
+            }
+        }
+        assert!(!may_need_escape("é😀 plain, non-ASCII".as_bytes()));
     }
 }

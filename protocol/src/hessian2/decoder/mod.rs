@@ -4,10 +4,11 @@
 //!
 //! This module owns the public API, the byte-level helpers and the scalar codes; `strings` reads
 //! chunked strings and binary, `tree` reads containers (iteratively, never recursing per level),
-//! class definitions and types, `refs` resolves back references, and `error` defines
-//! [`DecodeError`].
+//! class definitions and types, `events` reads a value as a stream of events instead, `refs`
+//! resolves back references, and `error` defines [`DecodeError`].
 
 mod error;
+mod events;
 mod refs;
 mod strings;
 mod tree;
@@ -15,6 +16,7 @@ mod tree;
 use std::sync::Arc;
 
 pub use error::{DecodeError, DecodeErrorKind};
+pub use events::{Event, Events};
 
 use super::value::{ClassDef, Value};
 use refs::RefLoc;

@@ -8,7 +8,33 @@
 
 use super::{is_string_code, unexpected, DecodeError, DecodeErrorKind, Decoder};
 
-impl Decoder<'_> {
+impl<'a> Decoder<'a> {
+    /// A one-chunk ASCII string whose first code byte `code` was consumed, borrowed from the
+    /// input; `None` (nothing more consumed) for any other string or code.
+    pub(super) fn ascii_string_after(&mut self, code: u8) -> Option<&'a str> {
+        let (units, header) = match code {
+            0x00..=0x1f => (usize::from(code), 0),
+            0x30..=0x33 => {
+                let low = *self.input.get(self.pos)?;
+                ((usize::from(code - 0x30) << 8) | usize::from(low), 1)
+            }
+            b'S' => {
+                let len = self.input.get(self.pos..self.pos + 2)?;
+                (usize::from(u16::from_be_bytes([len[0], len[1]])), 2)
+            }
+            _ => return None,
+        };
+        let start = self.pos + header;
+        let input: &'a [u8] = self.input;
+        let bytes = input.get(start..start + units)?;
+        if !bytes.is_ascii() {
+            return None;
+        }
+        let s = std::str::from_utf8(bytes).ok()?;
+        self.pos = start + units;
+        Some(s)
+    }
+
     /// Reads the rest of a string whose first code byte `code` was consumed.
     pub(super) fn string_after(&mut self, mut code: u8) -> Result<String, DecodeError> {
         let mut out = String::new();

@@ -189,9 +189,9 @@ impl Decoder<'_> {
         Ok(value)
     }
 
-    /// Handles the code at a value position.
-    fn step(&mut self, code: u8) -> Result<Step, DecodeError> {
-        let at = self.pos - 1;
+    /// The scalar whose first byte `code` was consumed, counted as a node; `None` (nothing
+    /// consumed) when `code` starts no scalar.
+    pub(super) fn scalar_after(&mut self, code: u8) -> Result<Option<Value>, DecodeError> {
         let value = match code {
             0x00..=0x1f | 0x30..=0x33 | b'R' | b'S' => Value::String(self.string_after(code)?),
             0x20..=0x2f | 0x34..=0x37 | b'A' | b'B' => Value::Binary(self.binary_after(code)?),
@@ -202,13 +202,26 @@ impl Decoder<'_> {
             b'N' => Value::Null,
             b'T' => Value::Bool(true),
             b'F' => Value::Bool(false),
+            _ => return Ok(None),
+        };
+        self.count_node()?;
+        Ok(Some(value))
+    }
+
+    /// Handles the code at a value position.
+    fn step(&mut self, code: u8) -> Result<Step, DecodeError> {
+        let at = self.pos - 1;
+        if let Some(value) = self.scalar_after(code)? {
+            return Ok(Step::Value(value));
+        }
+        match code {
             b'C' => {
                 self.class_def()?;
-                return Ok(Step::Defined);
+                Ok(Step::Defined)
             }
             b'Q' => {
                 let idx = self.expect_count()?;
-                return self.resolve(idx, at).map(Step::Value);
+                self.resolve(idx, at).map(Step::Value)
             }
             b'H' | b'M' => {
                 let type_name = if code == b'M' {
@@ -221,7 +234,7 @@ impl Decoder<'_> {
                     entries: Vec::new(),
                     key: None,
                 };
-                return self.open(kind, at);
+                self.open(kind, at)
             }
             b'U' | b'V' | 0x70..=0x77 => {
                 let type_name = Some(self.read_type()?);
@@ -230,14 +243,14 @@ impl Decoder<'_> {
                     b'V' => Some(self.expect_count()?),
                     _ => Some(usize::from(code - 0x70)),
                 };
-                return self.open_list(type_name, remaining, at);
+                self.open_list(type_name, remaining, at)
             }
-            b'W' => return self.open_list(None, None, at),
+            b'W' => self.open_list(None, None, at),
             b'X' => {
                 let n = self.expect_count()?;
-                return self.open_list(None, Some(n), at);
+                self.open_list(None, Some(n), at)
             }
-            0x78..=0x7f => return self.open_list(None, Some(usize::from(code - 0x78)), at),
+            0x78..=0x7f => self.open_list(None, Some(usize::from(code - 0x78)), at),
             b'O' | 0x60..=0x6f => {
                 let idx = match code {
                     b'O' => self.expect_count()?,
@@ -247,19 +260,17 @@ impl Decoder<'_> {
                     return Err(error_at(at, DecodeErrorKind::BadClassRef(idx)));
                 };
                 let values = Vec::with_capacity(self.capacity_for(class.fields.len()));
-                return self.open(Kind::Object { class, values }, at);
+                self.open(Kind::Object { class, values }, at)
             }
             b'Z' => {
                 let kind = DecodeErrorKind::Unexpected {
                     expected: "value",
                     found: describe(code),
                 };
-                return Err(error_at(at, kind));
+                Err(error_at(at, kind))
             }
-            _ => return Err(error_at(at, DecodeErrorKind::UnknownCode(code))),
-        };
-        self.count_node()?;
-        Ok(Step::Value(value))
+            _ => Err(error_at(at, DecodeErrorKind::UnknownCode(code))),
+        }
     }
 
     fn open_list(
@@ -293,7 +304,7 @@ impl Decoder<'_> {
     }
 
     /// Reads a class definition: name, field count, field names.
-    fn class_def(&mut self) -> Result<(), DecodeError> {
+    pub(super) fn class_def(&mut self) -> Result<(), DecodeError> {
         let name = self.expect_string()?;
         let n = self.expect_count()?;
         let mut fields = Vec::with_capacity(self.capacity_for(n));
@@ -305,7 +316,7 @@ impl Decoder<'_> {
     }
 
     /// Reads a type: a string (added to the type table) or an int index into the table.
-    fn read_type(&mut self) -> Result<String, DecodeError> {
+    pub(super) fn read_type(&mut self) -> Result<String, DecodeError> {
         let at = self.pos;
         let code = self.peek()?;
         if is_string_code(code) {

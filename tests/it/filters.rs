@@ -3,7 +3,7 @@
 //! locally), header changes, fault injection and mocks, each configured in conf.yaml as a user
 //! would.
 
-use crate::support::{client, endpoint, Gateway, RustProvider};
+use crate::support::{client, endpoint, Gateway, RustProvider, LISTENER_HEAD};
 use anyhow::Result;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -39,18 +39,7 @@ resources:
 /// apiconfig and dubboproxy filters.
 fn conf(filters: &str, provider: SocketAddr) -> String {
     format!(
-        r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-{filters}
+        r#"{LISTENER_HEAD}{filters}
                 - name: dgp.filter.http.apiconfig
                   config: {{ path: api_config.yaml }}
                 - name: dgp.filter.http.dubboproxy

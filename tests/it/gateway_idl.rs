@@ -5,7 +5,7 @@
 //! concurrent calls through one Triple endpoint of the Java provider, under the per-connection
 //! stream cap.
 
-use crate::support::{client, scratch_dir, Gateway};
+use crate::support::{client, scratch_dir, Gateway, API_CONFIG_FILTER, LISTENER_HEAD};
 use anyhow::{anyhow, Context, Result};
 use bytes::{Buf, BufMut, Bytes};
 use prost::Message;
@@ -168,20 +168,7 @@ fn java_api(plus: &Path) -> String {
 
 fn conf(tri: SocketAddr, protoset: &Path, streams: usize) -> String {
     format!(
-        r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: {{ path: api_config.yaml }}
-                - name: dgp.filter.http.dubboproxy
+        r#"{LISTENER_HEAD}{API_CONFIG_FILTER}                - name: dgp.filter.http.dubboproxy
                   config:
                     dubboProxyConfig:
                       protoset: {protoset}
@@ -682,20 +669,7 @@ resources:
 "#
     );
     let conf = format!(
-        r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: {{ path: api_config.yaml }}
-                - name: dgp.filter.http.dubboproxy
+        r#"{LISTENER_HEAD}{API_CONFIG_FILTER}                - name: dgp.filter.http.dubboproxy
                   config:
                     dubboProxyConfig:
                       max_concurrent_streams: {streams}

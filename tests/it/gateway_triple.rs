@@ -2,7 +2,7 @@
 //! endpoints, a cluster mixing one Dubbo2 and one Triple endpoint of the same provider, a direct
 //! `requestType: triple` url, business exceptions and the route deadline.
 
-use crate::support::{client, Gateway};
+use crate::support::{client, Gateway, API_CONFIG_FILTER, LISTENER_HEAD};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -75,20 +75,7 @@ resources:
 
 fn conf(dubbo: std::net::SocketAddr, tri: std::net::SocketAddr) -> String {
     format!(
-        r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: {{ path: api_config.yaml }}
-              timeout: 10s
+        r#"{LISTENER_HEAD}{API_CONFIG_FILTER}              timeout: 10s
   clusters:
     - name: tri
       endpoints:

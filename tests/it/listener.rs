@@ -1,7 +1,7 @@
 //! Connection-manager settings through the real gateway: `server_name`, `generate_request_id`
 //! and `idle_timeout`.
 
-use crate::support::{client, Gateway, RustProvider};
+use crate::support::{client, Gateway, RustProvider, API_CONFIG_FILTER, LISTENER_HEAD};
 use anyhow::Result;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,20 +22,7 @@ resources:
 
 fn conf(p: &RustProvider, extra: &str) -> String {
     format!(
-        r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: {{ path: api_config.yaml }}
-{extra}
+        r#"{LISTENER_HEAD}{API_CONFIG_FILTER}{extra}
   clusters:
     - name: one
       endpoints:

@@ -2,7 +2,7 @@
 //! no failed request; a broken config is refused and the old routes keep serving) and graceful
 //! shutdown that finishes every accepted request.
 
-use crate::support::{client, Gateway, RustProvider};
+use crate::support::{client, Gateway, RustProvider, API_CONFIG_FILTER, LISTENER_HEAD};
 use anyhow::Result;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,20 +10,7 @@ use std::time::{Duration, Instant};
 
 fn conf(p: &RustProvider) -> String {
     format!(
-        r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: {{ path: api_config.yaml }}
-  clusters:
+        r#"{LISTENER_HEAD}{API_CONFIG_FILTER}  clusters:
     - name: one
       endpoints:
         - socket_address: {{ address: {}, port: {} }}

@@ -4,7 +4,7 @@
 //! and answers the rest with the failure; the one with the default budget fails over every time.
 //! The counts are read from `/metrics`.
 
-use crate::support::{client, endpoint, Gateway, RustProvider};
+use crate::support::{client, endpoint, Gateway, RustProvider, API_CONFIG_FILTER, LISTENER_HEAD};
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use tianlu_testkit::free_port;
@@ -36,20 +36,7 @@ resources:
 fn conf(dead: SocketAddr, live: SocketAddr) -> String {
     let eps = format!("{}{}", endpoint(dead, 100), endpoint(live, 100));
     format!(
-        r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: {{ path: api_config.yaml }}
-                - name: dgp.filter.http.dubboproxy
+        r#"{LISTENER_HEAD}{API_CONFIG_FILTER}                - name: dgp.filter.http.dubboproxy
                   config:
                     dubboProxyConfig:
                       timeout_config: {{ connect_timeout: 1s, request_timeout: 5s }}

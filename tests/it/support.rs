@@ -64,6 +64,27 @@ impl Gateway {
     }
 }
 
+/// The opening of the conf.yaml most tests write: one HTTP listener `test` on 127.0.0.1:0, up
+/// to its `http_filters:` key. Filter items follow (indented by 16 spaces), then other
+/// connection-manager keys (14) and `  clusters:` (2).
+pub const LISTENER_HEAD: &str = "static_resources:
+  listeners:
+    - name: test
+      protocol_type: HTTP
+      address:
+        socket_address: { address: 127.0.0.1, port: 0 }
+      filter_chains:
+        filters:
+          - name: dgp.filter.httpconnectionmanager
+            config:
+              http_filters:
+";
+
+/// The apiconfig filter item, reading `api_config.yaml` beside the conf.yaml.
+pub const API_CONFIG_FILTER: &str = "                - name: dgp.filter.http.apiconfig
+                  config: { path: api_config.yaml }
+";
+
 /// A conf.yaml with one listener named `name` on 127.0.0.1:0 whose connection manager has the
 /// given `http_filters` items (YAML list items, indented by 16 spaces); `static_extra` goes
 /// into `static_resources` before the listeners (indented by 2), `top_extra` after them at the
@@ -89,18 +110,7 @@ pub fn one_listener(name: &str, http_filters: &str, static_extra: &str, top_extr
 /// and the given clusters block (YAML list items, indented by 4 spaces).
 pub fn conf_yaml(clusters: &str, hcm_timeout: &str) -> String {
     format!(
-        r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: {{ address: 127.0.0.1, port: 0 }}
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: tianlu.filter.http.bodylimit
+        r#"{LISTENER_HEAD}                - name: tianlu.filter.http.bodylimit
                   config: {{ max_bytes: 65536 }}
                 - name: dgp.filter.http.apiconfig
                   config: {{ path: api_config.yaml }}

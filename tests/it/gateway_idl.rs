@@ -588,22 +588,8 @@ resources:
           method: Get
 "#
     );
-    let conf = r#"static_resources:
-  listeners:
-    - name: test
-      protocol_type: HTTP
-      address:
-        socket_address: { address: 127.0.0.1, port: 0 }
-      filter_chains:
-        filters:
-          - name: dgp.filter.httpconnectionmanager
-            config:
-              http_filters:
-                - name: dgp.filter.http.apiconfig
-                  config: { path: api_config.yaml }
-              timeout: 10s
-"#;
-    let g = Gateway::start("idl-reflection", conf, &api).await?;
+    let conf = format!("{LISTENER_HEAD}{API_CONFIG_FILTER}              timeout: 10s\n");
+    let g = Gateway::start("idl-reflection", &conf, &api).await?;
 
     let mut sent = item_one();
     sent["reviews"] = json!([{"author": "中文", "stars": -3}, {}]);

@@ -189,3 +189,42 @@ fn response_frames() {
     let message = decode_error_message(&frame[HEADER_LEN..]);
     assert_eq!(message.len(), 64 * 1024);
 }
+
+/// `read_response_value` with a reader that lists the value's events (as their debug text).
+fn events_of(body: &[u8]) -> Option<Vec<String>> {
+    read_response_value(body, |events| {
+        let mut seen = Vec::new();
+        while let Ok(Some(ev)) = events.next_event() {
+            seen.push(format!("{ev:?}"));
+        }
+        Some(seen)
+    })
+}
+
+#[test]
+fn a_value_is_read_as_events_and_its_attachments_are_checked() {
+    let list = Value::list(vec![Value::string("a"), Value::Int(1)]);
+    let expected = ["List", "Str(\"a\")", "Scalar(Int(1))", "End"].map(String::from);
+    for with_attachments in [false, true] {
+        let mut response = RpcResponse::value(list.clone());
+        response.attachments = vec![("k".into(), "v".into())];
+        let mut body = Vec::new();
+        encode_response_body(&response, with_attachments, &mut body);
+        assert_eq!(
+            events_of(&body),
+            Some(expected.to_vec()),
+            "{with_attachments}"
+        );
+        if with_attachments {
+            // A broken attachments map after a good value: the caller must decode (and fail).
+            let cut = &body[..body.len() - 1];
+            assert_eq!(events_of(cut), None);
+            assert!(decode_response_body(Status::Ok, cut).is_err());
+        }
+    }
+    // Null and exceptions are not values.
+    let mut body = Vec::new();
+    encode_response_body(&RpcResponse::null(), true, &mut body);
+    assert_eq!(events_of(&body), None);
+    assert_eq!(events_of(&hex(&format!("90 {IO_EXCEPTION}"))), None);
+}

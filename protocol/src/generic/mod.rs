@@ -34,7 +34,7 @@ pub use to_hessian::{
 };
 pub use to_json::{
     hessian_to_json, transcode_json_text, write_json_text, JsonError, OutputOptions,
-    MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_SAFE_INTEGER,
+    MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_KEY_TEXT, MAX_SAFE_INTEGER,
 };
 
 /// Appends a key to a path: `.name` for identifier-like keys, `["odd key"]` otherwise (JSON

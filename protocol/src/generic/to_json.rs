@@ -37,6 +37,10 @@ pub use transcode::transcode_json_text;
 pub const MAX_JSON_DEPTH: usize = 256;
 /// Maximum number of JSON values produced for one result.
 pub const MAX_JSON_NODES: usize = 2_000_000;
+/// Longest text a map key that is itself a list, map or object may have. Each level of such
+/// keys escapes the text of the one inside it again, so without a bound a few bytes of nested
+/// keys per level would double the text per level.
+pub const MAX_KEY_TEXT: usize = 64 * 1024;
 /// Largest magnitude a long may have to be written as a JSON number (2^53 − 1).
 pub const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
 
@@ -99,6 +103,14 @@ pub enum JsonError {
         /// The limit.
         limit: usize,
     },
+    /// A map key that is a container and whose JSON text is longer than [`MAX_KEY_TEXT`].
+    #[error("{path}: a map key's JSON text is longer than {limit} bytes")]
+    KeyTooLong {
+        /// The map whose key it is.
+        path: String,
+        /// The limit.
+        limit: usize,
+    },
     /// More than [`MAX_JSON_NODES`] values.
     #[error("result too large: more than {limit} JSON values")]
     TooLarge {
@@ -153,6 +165,7 @@ struct Fail {
 enum FailKind {
     Cycle(u32),
     TooDeep,
+    KeyTooLong,
     TooLarge,
 }
 
@@ -186,6 +199,10 @@ impl Fail {
             FailKind::TooDeep => JsonError::TooDeep {
                 path,
                 limit: MAX_JSON_DEPTH,
+            },
+            FailKind::KeyTooLong => JsonError::KeyTooLong {
+                path,
+                limit: MAX_KEY_TEXT,
             },
             FailKind::TooLarge => JsonError::TooLarge { limit: max_nodes },
         }
@@ -339,6 +356,9 @@ impl Writer {
         }
         let mut text = Vec::new();
         self.enter(k, Seg::MapKey, &mut TextSink::new(&mut text))?;
+        if text.len() > MAX_KEY_TEXT {
+            return Err(Fail::new(FailKind::KeyTooLong));
+        }
         Ok(Cow::Owned(String::from_utf8_lossy(&text).into_owned()))
     }
 

@@ -77,6 +77,17 @@ fn known_cases_agree() {
             );
         }
     }
+    // Objects large enough that repeated keys are found by position lookup.
+    let members: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+    let wide = format!(
+        "{{{},\"k7\":\"last\",\"class\":\"org.example.A\"}}",
+        members.join(",")
+    );
+    for ty in types().iter().take(2) {
+        let one = one_pass(wide.as_bytes(), ty, &policy);
+        assert!(matches!(one, Outcome::Value(_)), "{one:?}");
+        assert_eq!(one, two_step(wide.as_bytes(), ty, &policy), "{ty}");
+    }
     let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
     let ty = JavaType::Object;
     assert!(matches!(

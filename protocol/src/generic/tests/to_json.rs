@@ -358,6 +358,7 @@ fn arb_leaf() -> impl Strategy<Value = Value> {
 fn arb_value() -> impl Strategy<Value = Value> {
     let classes = vec![
         Arc::new(ClassDef::new("org.example.User", ["id", "class", "id"])),
+        Arc::new(ClassDef::new("org.example.Item", ["id", "class", "name"])),
         Arc::new(ClassDef::new("java.math.BigDecimal", ["value"])),
         Arc::new(ClassDef::new("java.math.BigInteger", ["signum", "mag"])),
     ];
@@ -506,4 +507,64 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn container_keys_cannot_double_the_text_per_level() {
+    // Each level's key is the map below it, so its text is escaped once more per level.
+    let mut v = Value::map(vec![(s("k\"\\"), Value::Int(1))]);
+    for _ in 0..60 {
+        v = Value::map(vec![(v, Value::Int(1))]);
+    }
+    match full(&v) {
+        Err(JsonError::KeyTooLong { path, limit }) => {
+            assert_eq!(limit, crate::generic::MAX_KEY_TEXT);
+            assert!(path.starts_with("${key}"), "{path}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn large_objects_find_repeats_with_a_set() {
+    let entries = |repeat: bool| {
+        let mut e: Vec<(Value, Value)> = (0..40)
+            .map(|i| (s(&format!("k{i}")), Value::Int(i)))
+            .collect();
+        if repeat {
+            e.push((s("k3"), s("last")));
+        }
+        Value::map(e)
+    };
+    for opts in [OutputOptions::full(), OutputOptions::pixiu()] {
+        let plain = entries(false);
+        let text = transcoded(&encoded(&plain), &opts).expect("transcoded");
+        let mut expected = Vec::new();
+        write_json_text(&plain, &opts, &mut expected).unwrap();
+        assert_eq!(text, expected);
+        let repeated = entries(true);
+        assert_eq!(transcoded(&encoded(&repeated), &opts), None);
+        let j = convert(&repeated, &opts).unwrap();
+        assert_eq!(j.as_object().unwrap().len(), 40);
+        assert_eq!(j["k3"], json!("last"));
+        assert_eq!(keys(&j)[3], "k3");
+    }
+}
+
+#[test]
+fn a_late_class_moves_only_a_bounded_amount_of_text() {
+    let big = |filler: usize| {
+        Value::map(vec![
+            (s("a"), s(&"x".repeat(filler))),
+            (s("class"), s("org.example.Late")),
+        ])
+    };
+    let opts = OutputOptions::full();
+    let small = transcoded(&encoded(&big(100)), &opts).expect("transcoded");
+    assert!(small.starts_with(br#"{"class":"org.example.Late","a":"xx"#));
+    assert_eq!(transcoded(&encoded(&big(70_000)), &opts), None);
+    // The tree path writes it all the same.
+    assert!(full(&big(70_000)).is_ok());
+    // Without classes kept nothing moves, whatever the size.
+    assert!(transcoded(&encoded(&big(70_000)), &OutputOptions::pixiu()).is_some());
 }

@@ -18,6 +18,10 @@ use super::{
 };
 use crate::hessian2::{ClassDef, Event, Events, Value};
 
+/// The most output a late `"class"` entry may move to get in front (more goes to the tree path,
+/// so nested maps cannot make the moves add up to depth × size).
+const MAX_MOVED: usize = 64 * 1024;
+
 /// Keys an object may have before repeats are looked up in a set instead of a list.
 const PAIRWISE: usize = 32;
 
@@ -174,7 +178,15 @@ impl<'a> Transcoder<'_, '_, 'a> {
                     if self.opts.flatten_big_numbers && (c == BIG_DECIMAL || c == BIG_INTEGER) {
                         return Err(Bail);
                     }
-                    class = Some(c.to_string());
+                    if self.opts.keep_class {
+                        if wrote {
+                            class = Some(c.to_string());
+                        } else {
+                            // Nothing written yet: "class" is first as it is.
+                            out.key("class");
+                            out.string(c);
+                        }
+                    }
                     continue;
                 }
             }
@@ -190,7 +202,10 @@ impl<'a> Transcoder<'_, '_, 'a> {
             wrote = true;
         }
         out.end_object();
-        if let (Some(c), true) = (class, self.opts.keep_class) {
+        if let Some(c) = class {
+            if out.position() - start > MAX_MOVED {
+                return Err(Bail);
+            }
             out.insert_class(start, &c, wrote);
         }
         Ok(())

@@ -33,7 +33,8 @@ pub enum Event<'a> {
     Object(Arc<ClassDef>),
     /// The innermost open list, map or object is complete.
     End,
-    /// A back reference (`Q`), not resolved here.
+    /// A back reference (`Q`) in place of a value; its index is neither checked nor resolved
+    /// here (the tree reader does both).
     Ref,
 }
 
@@ -107,6 +108,8 @@ impl<'a> Events<'_, 'a> {
                 }
                 b'Q' => {
                     self.dec.expect_count()?;
+                    self.dec.count_node()?;
+                    self.completed();
                     return Ok(Some(Event::Ref));
                 }
                 b'H' => (

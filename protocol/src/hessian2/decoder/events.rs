@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use super::refs::RefLoc;
+use super::tree::Opening;
 use super::{describe, error_at, unexpected, DecodeError, DecodeErrorKind, Decoder, Value};
 use crate::hessian2::ClassDef;
 
@@ -101,46 +102,33 @@ impl<'a> Events<'_, 'a> {
                 return Ok(Some(Event::Scalar(value)));
             }
             let at = self.dec.pos - 1;
-            let (open, event) = match code {
-                b'C' => {
-                    self.dec.class_def()?;
-                    continue;
-                }
+            if let Some(opening) = self.dec.opening_after(code, at)? {
+                let (open, event) = match opening {
+                    Opening::Map { type_name } => (
+                        Open::Map { key_pending: false },
+                        Event::Map {
+                            typed: type_name.is_some(),
+                        },
+                    ),
+                    Opening::List { remaining, .. } => {
+                        (remaining.map_or(Open::UntilZ, Open::Counted), Event::List)
+                    }
+                    Opening::Object(class) => {
+                        (Open::Counted(class.fields.len()), Event::Object(class))
+                    }
+                };
+                // Numbered like the tree reader's containers; not resolvable from here on.
+                self.dec.admit(at, self.open.len(), RefLoc::Top(None))?;
+                self.open.push(open);
+                return Ok(Some(event));
+            }
+            match code {
+                b'C' => self.dec.class_def()?,
                 b'Q' => {
                     self.dec.expect_count()?;
                     self.dec.count_node()?;
                     self.completed();
                     return Ok(Some(Event::Ref));
-                }
-                b'H' => (
-                    Open::Map { key_pending: false },
-                    Event::Map { typed: false },
-                ),
-                b'M' => {
-                    self.dec.read_type()?;
-                    (Open::Map { key_pending: false }, Event::Map { typed: true })
-                }
-                b'U' | b'V' | 0x70..=0x77 => {
-                    self.dec.read_type()?;
-                    let open = match code {
-                        b'U' => Open::UntilZ,
-                        b'V' => Open::Counted(self.dec.expect_count()?),
-                        _ => Open::Counted(usize::from(code - 0x70)),
-                    };
-                    (open, Event::List)
-                }
-                b'W' => (Open::UntilZ, Event::List),
-                b'X' => (Open::Counted(self.dec.expect_count()?), Event::List),
-                0x78..=0x7f => (Open::Counted(usize::from(code - 0x78)), Event::List),
-                b'O' | 0x60..=0x6f => {
-                    let idx = match code {
-                        b'O' => self.dec.expect_count()?,
-                        _ => usize::from(code - 0x60),
-                    };
-                    let Some(class) = self.dec.classes.get(idx).cloned() else {
-                        return Err(error_at(at, DecodeErrorKind::BadClassRef(idx)));
-                    };
-                    (Open::Counted(class.fields.len()), Event::Object(class))
                 }
                 b'Z' => {
                     let kind = DecodeErrorKind::Unexpected {
@@ -150,18 +138,7 @@ impl<'a> Events<'_, 'a> {
                     return Err(error_at(at, kind));
                 }
                 _ => return Err(error_at(at, DecodeErrorKind::UnknownCode(code))),
-            };
-            if self.open.len() >= self.dec.limits.max_depth {
-                return Err(error_at(
-                    at,
-                    DecodeErrorKind::DepthLimit(self.dec.limits.max_depth),
-                ));
             }
-            self.dec.count_node()?;
-            // Numbered like the tree reader's containers; not resolvable from here on.
-            self.dec.refs.push(RefLoc::Top(None));
-            self.open.push(open);
-            return Ok(Some(event));
         }
     }
 

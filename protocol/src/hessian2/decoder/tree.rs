@@ -112,6 +112,19 @@ impl Frame {
     }
 }
 
+/// A container start: what its code and the bytes after it announce.
+pub(super) enum Opening {
+    /// `H` (no type) or `M` (typed).
+    Map { type_name: Option<String> },
+    /// Typed or untyped, counted or ended by `Z` (`remaining: None`).
+    List {
+        type_name: Option<String>,
+        remaining: Option<usize>,
+    },
+    /// An instance of a defined class.
+    Object(Arc<ClassDef>),
+}
+
 /// What one code at a value position produced.
 enum Step {
     /// A complete value.
@@ -208,11 +221,100 @@ impl Decoder<'_> {
         Ok(Some(value))
     }
 
+    /// The container that `code` (consumed, at offset `at`) starts, with its type, count or
+    /// class read; `None` (nothing more consumed) when `code` starts no container.
+    pub(super) fn opening_after(
+        &mut self,
+        code: u8,
+        at: usize,
+    ) -> Result<Option<Opening>, DecodeError> {
+        Ok(Some(match code {
+            b'H' => Opening::Map { type_name: None },
+            b'M' => Opening::Map {
+                type_name: Some(self.read_type()?),
+            },
+            b'U' | b'V' | 0x70..=0x77 => {
+                let type_name = Some(self.read_type()?);
+                let remaining = match code {
+                    b'U' => None,
+                    b'V' => Some(self.expect_count()?),
+                    _ => Some(usize::from(code - 0x70)),
+                };
+                Opening::List {
+                    type_name,
+                    remaining,
+                }
+            }
+            b'W' => Opening::List {
+                type_name: None,
+                remaining: None,
+            },
+            b'X' => Opening::List {
+                type_name: None,
+                remaining: Some(self.expect_count()?),
+            },
+            0x78..=0x7f => Opening::List {
+                type_name: None,
+                remaining: Some(usize::from(code - 0x78)),
+            },
+            b'O' | 0x60..=0x6f => {
+                let idx = match code {
+                    b'O' => self.expect_count()?,
+                    _ => usize::from(code - 0x60),
+                };
+                let Some(class) = self.classes.get(idx).cloned() else {
+                    return Err(error_at(at, DecodeErrorKind::BadClassRef(idx)));
+                };
+                Opening::Object(class)
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Admits a container opened at offset `at` with `open` containers already around it: the
+    /// depth limit, its node, and its reference number (stored at `loc`).
+    pub(super) fn admit(&mut self, at: usize, open: usize, loc: RefLoc) -> Result<(), DecodeError> {
+        if open >= self.limits.max_depth {
+            return Err(error_at(
+                at,
+                DecodeErrorKind::DepthLimit(self.limits.max_depth),
+            ));
+        }
+        self.count_node()?;
+        self.refs.push(loc);
+        Ok(())
+    }
+
     /// Handles the code at a value position.
     fn step(&mut self, code: u8) -> Result<Step, DecodeError> {
         let at = self.pos - 1;
         if let Some(value) = self.scalar_after(code)? {
             return Ok(Step::Value(value));
+        }
+        if let Some(opening) = self.opening_after(code, at)? {
+            let kind = match opening {
+                Opening::Map { type_name } => Kind::Map {
+                    type_name,
+                    entries: Vec::new(),
+                    key: None,
+                },
+                Opening::List {
+                    type_name,
+                    remaining,
+                } => Kind::List {
+                    type_name,
+                    items: Vec::with_capacity(self.capacity_for(remaining.unwrap_or(0))),
+                    remaining,
+                },
+                Opening::Object(class) => Kind::Object {
+                    values: Vec::with_capacity(self.capacity_for(class.fields.len())),
+                    class,
+                },
+            };
+            let ref_idx = self.refs.len();
+            self.admit(at, self.stack.len(), RefLoc::Open(self.stack.len()))?;
+            self.stack.push(Frame { ref_idx, kind });
+            return Ok(Step::Opened);
         }
         match code {
             b'C' => {
@@ -223,45 +325,6 @@ impl Decoder<'_> {
                 let idx = self.expect_count()?;
                 self.resolve(idx, at).map(Step::Value)
             }
-            b'H' | b'M' => {
-                let type_name = if code == b'M' {
-                    Some(self.read_type()?)
-                } else {
-                    None
-                };
-                let kind = Kind::Map {
-                    type_name,
-                    entries: Vec::new(),
-                    key: None,
-                };
-                self.open(kind, at)
-            }
-            b'U' | b'V' | 0x70..=0x77 => {
-                let type_name = Some(self.read_type()?);
-                let remaining = match code {
-                    b'U' => None,
-                    b'V' => Some(self.expect_count()?),
-                    _ => Some(usize::from(code - 0x70)),
-                };
-                self.open_list(type_name, remaining, at)
-            }
-            b'W' => self.open_list(None, None, at),
-            b'X' => {
-                let n = self.expect_count()?;
-                self.open_list(None, Some(n), at)
-            }
-            0x78..=0x7f => self.open_list(None, Some(usize::from(code - 0x78)), at),
-            b'O' | 0x60..=0x6f => {
-                let idx = match code {
-                    b'O' => self.expect_count()?,
-                    _ => usize::from(code - 0x60),
-                };
-                let Some(class) = self.classes.get(idx).cloned() else {
-                    return Err(error_at(at, DecodeErrorKind::BadClassRef(idx)));
-                };
-                let values = Vec::with_capacity(self.capacity_for(class.fields.len()));
-                self.open(Kind::Object { class, values }, at)
-            }
             b'Z' => {
                 let kind = DecodeErrorKind::Unexpected {
                     expected: "value",
@@ -271,36 +334,6 @@ impl Decoder<'_> {
             }
             _ => Err(error_at(at, DecodeErrorKind::UnknownCode(code))),
         }
-    }
-
-    fn open_list(
-        &mut self,
-        type_name: Option<String>,
-        remaining: Option<usize>,
-        at: usize,
-    ) -> Result<Step, DecodeError> {
-        let items = Vec::with_capacity(self.capacity_for(remaining.unwrap_or(0)));
-        let kind = Kind::List {
-            type_name,
-            items,
-            remaining,
-        };
-        self.open(kind, at)
-    }
-
-    /// Pushes a new container frame and assigns its reference index.
-    fn open(&mut self, kind: Kind, at: usize) -> Result<Step, DecodeError> {
-        if self.stack.len() >= self.limits.max_depth {
-            return Err(error_at(
-                at,
-                DecodeErrorKind::DepthLimit(self.limits.max_depth),
-            ));
-        }
-        self.count_node()?;
-        let ref_idx = self.refs.len();
-        self.refs.push(RefLoc::Open(self.stack.len()));
-        self.stack.push(Frame { ref_idx, kind });
-        Ok(Step::Opened)
     }
 
     /// Reads a class definition: name, field count, field names.

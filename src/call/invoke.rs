@@ -144,9 +144,10 @@ async fn call_route(
         )),
         _ => None,
     };
-    let json_body = match uses_body && whole_body.is_none() && !bytes.is_empty() {
-        true => Some(parse_json(&bytes)?),
-        false => None,
+    let json_body = if uses_body && whole_body.is_none() && !bytes.is_empty() {
+        Some(parse_json(&bytes)?)
+    } else {
+        None
     };
     let extracted = match whole_body {
         Some(_) => Extracted::default(),

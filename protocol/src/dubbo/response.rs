@@ -97,15 +97,22 @@ fn decode_ok_body(body: &[u8]) -> Result<RpcResponse, ProtocolError> {
         RESPONSE_NULL_VALUE | RESPONSE_NULL_VALUE_WITH_ATTACHMENTS => RpcOutcome::Null,
         other => return Err(ProtocolError::BadResponseFlag(other)),
     };
-    let attachments = if flag >= RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS {
-        string_entries(dec.read_value()?)?
-    } else {
-        Vec::new()
-    };
     Ok(RpcResponse {
         outcome,
-        attachments,
+        attachments: read_attachments(&mut dec, flag)?,
     })
+}
+
+/// The attachments map that flags 3–5 announce after the result (none for the others).
+fn read_attachments(
+    dec: &mut Decoder<'_>,
+    flag: i32,
+) -> Result<Vec<(String, String)>, ProtocolError> {
+    if flag >= RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS {
+        string_entries(dec.read_value()?)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// Reads a status-20 body that carries a value (flags 1 and 4) through `read`, which gets the
@@ -127,9 +134,7 @@ pub fn read_response_value<T>(
     if !events.is_done() {
         return None;
     }
-    if flag == RESPONSE_VALUE_WITH_ATTACHMENTS {
-        string_entries(dec.read_value().ok()?).ok()?;
-    }
+    read_attachments(&mut dec, flag).ok()?;
     Some(out)
 }
 

@@ -37,6 +37,19 @@ pub use to_json::{
     MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_KEY_TEXT, MAX_SAFE_INTEGER,
 };
 
+/// Puts the segment of item `index` in front of `path` (a path below that item): `[3]`.
+pub(crate) fn prepend_index(path: &mut String, index: usize) {
+    path.insert_str(0, &format!("[{index}]"));
+}
+
+/// Puts the segment of member `key` in front of `path` (a path below that member), written as
+/// [`push_key`] writes it under a non-empty path.
+pub(crate) fn prepend_key(path: &mut String, key: &str) {
+    let mut segment = String::from("$");
+    push_key(&mut segment, key);
+    path.insert_str(0, &segment[1..]);
+}
+
 /// Appends a key to a path: `.name` for identifier-like keys, `["odd key"]` otherwise (JSON
 /// string escaping), and the bare key at the root of an empty path.
 pub(crate) fn push_key(path: &mut String, key: &str) {

@@ -11,8 +11,8 @@ use thiserror::Error;
 
 use super::java_type::{JavaType, Primitive};
 use super::policy::InputPolicy;
-use super::push_key;
 use super::time;
+use super::{prepend_index, prepend_key};
 use crate::hessian2::{List, Map, Value};
 
 mod scalars;
@@ -73,13 +73,10 @@ fn rooted(mut e: ArgError, root: &str) -> ArgError {
 
 /// An error from one level down, seen from the level that reached it through `seg`.
 fn under(mut e: ArgError, seg: Seg<'_>) -> ArgError {
-    let mut path = String::from("$");
     match seg {
-        Seg::Index(i) => path.push_str(&format!("[{i}]")),
-        Seg::Key(k) => push_key(&mut path, k),
+        Seg::Index(i) => prepend_index(&mut e.path, i),
+        Seg::Key(k) => prepend_key(&mut e.path, k),
     }
-    path.push_str(&e.path);
-    e.path = path.split_off(1);
     e
 }
 
@@ -131,6 +128,10 @@ impl Converter<'_> {
         }
     }
 
+    fn too_deep(&self) -> ArgError {
+        self.err(format!("nested deeper than {MAX_INPUT_DEPTH} levels"))
+    }
+
     fn expected(&self, what: &str, ty: &JavaType, json: &Json) -> ArgError {
         self.expected_kind(what, ty, kind(json))
     }
@@ -147,7 +148,7 @@ impl Converter<'_> {
     ) -> Result<T, ArgError> {
         self.depth += 1;
         let out = if self.depth > MAX_INPUT_DEPTH {
-            Err(self.err(format!("nested deeper than {MAX_INPUT_DEPTH} levels")))
+            Err(self.too_deep())
         } else {
             f(self)
         };

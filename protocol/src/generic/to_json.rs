@@ -16,6 +16,7 @@
 //! assembled only when an error travels up, so the common case does no path bookkeeping.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use base64::Engine as _;
 use serde_json::{Number, Value as Json};
@@ -24,8 +25,8 @@ use thiserror::Error;
 use sink::{Sink, TextSink, TreeSink};
 
 use super::number::big_integer_text;
-use super::push_key;
 use super::time::format_date_millis;
+use super::{prepend_index, prepend_key};
 use crate::hessian2::{List, Value};
 
 mod sink;
@@ -179,16 +180,11 @@ impl Fail {
 
     /// The same failure seen from the parent that reached the child through `seg`.
     fn under(mut self, seg: Seg<'_>) -> Self {
-        let text = match seg {
-            Seg::Index(i) => format!("[{i}]"),
-            Seg::Key(k) => {
-                let mut p = String::from("$");
-                push_key(&mut p, k);
-                p.split_off(1)
-            }
-            Seg::MapKey => "{key}".to_string(),
-        };
-        self.path.insert_str(0, &text);
+        match seg {
+            Seg::Index(i) => prepend_index(&mut self.path, i),
+            Seg::Key(k) => prepend_key(&mut self.path, k),
+            Seg::MapKey => self.path.insert_str(0, "{key}"),
+        }
         self
     }
 
@@ -433,17 +429,11 @@ fn scalar_key_text(k: &Value) -> Option<Cow<'_, str>> {
     })
 }
 
-/// Whether two members share a key. Objects are small: pairwise below 32 members.
+/// Whether two members may share a key (a fingerprint collision only costs a merge that
+/// changes nothing).
 fn has_repeats(members: &[(&str, Member<'_>)]) -> bool {
-    if members.len() < 32 {
-        members
-            .iter()
-            .enumerate()
-            .any(|(i, (k, _))| members[..i].iter().any(|(seen, _)| seen == k))
-    } else {
-        let mut seen = std::collections::HashSet::with_capacity(members.len());
-        !members.iter().all(|(k, _)| seen.insert(*k))
-    }
+    let mut seen = Seen::default();
+    !members.iter().all(|(k, _)| seen.insert(k))
 }
 
 /// One member per key, at the key's first position with its last value (what inserting the
@@ -475,4 +465,41 @@ fn special_double(d: f64) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Keys an object may have before repeats are looked up in a set instead of a list.
+const PAIRWISE: usize = 32;
+
+/// The keys of one object so far, as 64-bit fingerprints: two keys with the same fingerprint
+/// count as a repeat, which at worst sends an object to the tree path for nothing.
+#[derive(Default)]
+struct Seen {
+    few: Vec<u64>,
+    many: HashSet<u64>,
+}
+
+impl Seen {
+    /// Adds `key`; `false` if it (or a key with its fingerprint) was there already.
+    fn insert(&mut self, key: &str) -> bool {
+        let print = fingerprint(key);
+        if self.many.is_empty() {
+            if self.few.contains(&print) {
+                return false;
+            }
+            self.few.push(print);
+            if self.few.len() > PAIRWISE {
+                self.many.extend(self.few.drain(..));
+            }
+            true
+        } else {
+            self.many.insert(print)
+        }
+    }
+}
+
+/// FNV-1a over the key's bytes.
+fn fingerprint(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

@@ -97,9 +97,7 @@ impl<'a> Seed<'a, '_> {
     /// A child's result, with the depth limit applied and its error placed under `seg`.
     fn place(&self, done: Done, seg: Seg<'_>) -> Done {
         let value = if self.conv.depth + 1 > MAX_INPUT_DEPTH {
-            Err(self
-                .conv
-                .err(format!("nested deeper than {MAX_INPUT_DEPTH} levels")))
+            Err(self.conv.too_deep())
         } else {
             done.value
         };

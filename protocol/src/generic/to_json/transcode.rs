@@ -9,11 +9,10 @@
 //! decoded tree.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use super::sink::{Sink, TextSink};
 use super::{
-    scalar_key_text, write_scalar, OutputOptions, BIG_DECIMAL, BIG_INTEGER, MAX_JSON_DEPTH,
+    scalar_key_text, write_scalar, OutputOptions, Seen, BIG_DECIMAL, BIG_INTEGER, MAX_JSON_DEPTH,
     MAX_JSON_NODES,
 };
 use crate::hessian2::{ClassDef, Event, Events, Value};
@@ -21,9 +20,6 @@ use crate::hessian2::{ClassDef, Event, Events, Value};
 /// The most output a late `"class"` entry may move to get in front (more goes to the tree path,
 /// so nested maps cannot make the moves add up to depth × size).
 const MAX_MOVED: usize = 64 * 1024;
-
-/// Keys an object may have before repeats are looked up in a set instead of a list.
-const PAIRWISE: usize = 32;
 
 /// The tree path is needed.
 struct Bail;
@@ -210,38 +206,4 @@ impl<'a> Transcoder<'_, '_, 'a> {
         }
         Ok(())
     }
-}
-
-/// The keys of one object so far, as 64-bit fingerprints: two keys with the same fingerprint
-/// count as a repeat, which at worst sends an object to the tree path for nothing.
-#[derive(Default)]
-struct Seen {
-    few: Vec<u64>,
-    many: HashSet<u64>,
-}
-
-impl Seen {
-    /// Adds `key`; `false` if it (or a key with its fingerprint) was there already.
-    fn insert(&mut self, key: &str) -> bool {
-        let print = fingerprint(key);
-        if self.many.is_empty() {
-            if self.few.contains(&print) {
-                return false;
-            }
-            self.few.push(print);
-            if self.few.len() > PAIRWISE {
-                self.many.extend(self.few.drain(..));
-            }
-            true
-        } else {
-            self.many.insert(print)
-        }
-    }
-}
-
-/// FNV-1a over the key's bytes.
-fn fingerprint(key: &str) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

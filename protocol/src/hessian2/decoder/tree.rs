@@ -1,5 +1,6 @@
 //! Reading value trees: maps, lists and objects with an explicit frame stack (no recursion per
-//! nesting level), class definitions and type names.
+//! nesting level), class definitions and type names. The scalar codes, container openings and
+//! the admission of a container (depth, node, reference number) are shared with `events`.
 //!
 //! Every map, list and object gets a reference index when it *starts* (so self-references work)
 //! and, when it completes, its [`RefLoc`] records where it was stored; `refs` resolves `Q`.
